@@ -1,0 +1,104 @@
+/**
+ * Service configuration, read once from the environment.
+ *
+ * Every limit a client can hit is here so operators can tune it without code
+ * changes; the README's configuration table mirrors this file.
+ *
+ * @module
+ */
+import { fromFileUrl, join, resolve } from "node:path";
+
+/** Runtime configuration of the service. */
+export interface Config {
+  /** TCP port. @default 8000 */
+  port: number;
+  /** Interface to bind. @default "0.0.0.0" */
+  hostname: string;
+  /** Largest accepted request body in bytes. @default 25_000_000 */
+  maxBodyBytes: number;
+  /** Largest accepted image, width × height, checked from the header. @default 40_000_000 */
+  maxImagePixels: number;
+  /** Audio beyond this many seconds is ignored (the response says so). @default 30 */
+  maxAudioSeconds: number;
+  /** Per-request deadline for decoding + inference. @default 30_000 */
+  requestTimeoutMs: number;
+  /** Inference workers. @default 1 */
+  workers: number;
+  /** WASM threads per worker. @default 2 */
+  threadsPerWorker: number;
+  /** Requests allowed to wait for a worker before 503. @default 32 */
+  queueSize: number;
+  /** Folder with read-only material (`weights/`, `corpus/`). @default "../shared" */
+  sharedDir: string;
+  /** Folder with the pinned TFLite files. @default "<sharedDir>/weights" */
+  weightsDir: string;
+  /** Folder for generated encoders and caches. @default ".cache" */
+  cacheDir: string;
+  /** Folder with trained artifacts (translator, forest, manifest). @default "models" */
+  modelsDir: string;
+  /** Default audio encoder name (a card in models/encoders.json). @default "yamnet" */
+  audioEncoder: string;
+  /** Default image encoder name. @default "mobilenet_v2" */
+  imageEncoder: string;
+  /** File of sha256 hex hashes of accepted API keys, one per line; unset = open. */
+  apiKeysFile: string | undefined;
+  /** Sustained requests per second per key (or IP); 0 disables. @default 0 */
+  rateLimitPerSecond: number;
+  /** Burst size of the token bucket. @default 20 */
+  rateLimitBurst: number;
+  /** Allowed CORS origins; empty = no CORS headers. */
+  corsOrigins: string[];
+  /** Test-only hooks (e.g. an input that makes a worker exit). Never set in production. */
+  testHooks: boolean;
+}
+
+/** Repository root, derived from this file's location so cwd does not matter. */
+export const REPO_ROOT: string = resolve(fromFileUrl(new URL("../", import.meta.url)));
+
+function int(env: (k: string) => string | undefined, key: string, fallback: number): number {
+  const raw = env(key);
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`Cannot read ${key}: "${raw}" is not a non-negative number`);
+  }
+  return value;
+}
+
+/**
+ * Builds the configuration from environment variables (`AMODAL_*`, `PORT`).
+ *
+ * @param env Variable lookup; defaults to `Deno.env.get`.
+ * @returns The configuration with defaults filled in and paths made absolute.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig((k) => ({ PORT: "9000" })[k]);
+ * console.log(config.port); // 9000
+ * ```
+ */
+export function loadConfig(env: (key: string) => string | undefined = (k) => Deno.env.get(k)): Config {
+  const sharedDir = resolve(REPO_ROOT, env("AMODAL_SHARED_DIR") ?? "../shared");
+  return {
+    port: int(env, "PORT", 8000),
+    hostname: env("AMODAL_HOSTNAME") ?? "0.0.0.0",
+    maxBodyBytes: int(env, "AMODAL_MAX_BODY_BYTES", 25_000_000),
+    maxImagePixels: int(env, "AMODAL_MAX_IMAGE_PIXELS", 40_000_000),
+    maxAudioSeconds: int(env, "AMODAL_MAX_AUDIO_SECONDS", 30),
+    requestTimeoutMs: int(env, "AMODAL_REQUEST_TIMEOUT_MS", 30_000),
+    workers: Math.max(1, int(env, "AMODAL_WORKERS", 1)),
+    threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 2)),
+    queueSize: int(env, "AMODAL_QUEUE_SIZE", 32),
+    sharedDir,
+    weightsDir: resolve(REPO_ROOT, env("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights")),
+    cacheDir: resolve(REPO_ROOT, env("AMODAL_CACHE_DIR") ?? ".cache"),
+    modelsDir: resolve(REPO_ROOT, env("AMODAL_MODELS_DIR") ?? "models"),
+    audioEncoder: env("AMODAL_AUDIO_ENCODER") ?? "yamnet",
+    imageEncoder: env("AMODAL_IMAGE_ENCODER") ?? "mobilenet_v2",
+    apiKeysFile: env("AMODAL_API_KEYS_FILE") || undefined,
+    rateLimitPerSecond: int(env, "AMODAL_RATE_LIMIT_RPS", 0),
+    rateLimitBurst: int(env, "AMODAL_RATE_LIMIT_BURST", 20),
+    corsOrigins: (env("AMODAL_CORS_ORIGINS") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    testHooks: env("AMODAL_TEST_HOOKS") === "1",
+  };
+}

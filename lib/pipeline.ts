@@ -1,0 +1,190 @@
+/**
+ * bytes -> media -> features -> encoder -> joint space -> classifier.
+ *
+ * One pipeline per worker: it owns the ONNX sessions and trained artifacts
+ * and turns an uploaded file into an embedding or a classification. Each
+ * stage is timed so the service can report a `Server-Timing` header.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { ProblemError } from "./errors.ts";
+import { sniff } from "./media/sniff.ts";
+import { decodeAudio } from "./media/decode_audio.ts";
+import { decodeImage } from "./media/decode_image.ts";
+import { createSession, type Session } from "./backend/onnx.ts";
+import { embedAudio } from "./encoders/audio_encoder.ts";
+import { embedImage } from "./encoders/image_encoder.ts";
+import type { EncoderCard } from "./encoders/card.ts";
+import { type JointSpace, loadJointSpace } from "./joint/joint_space.ts";
+
+/** Which modality an input was recognised as. */
+export type Modality = "audio" | "image";
+
+/** Milliseconds spent per stage. */
+export type Timings = Record<string, number>;
+
+/** Result of {@linkcode Pipeline.embed}. */
+export interface EmbedResult {
+  modality: Modality;
+  space: "joint" | "encoder";
+  encoder: string;
+  dim: number;
+  embedding: number[];
+  /** Present for audio: seconds analysed and whether the input was cut. */
+  audio?: { durationSeconds: number; analysedSeconds: number; truncated: boolean };
+  timings: Timings;
+}
+
+/** Result of {@linkcode Pipeline.classify}. */
+export interface ClassifyResult {
+  modality: Modality;
+  label: string;
+  score: number;
+  scores: { label: string; score: number }[];
+  model: string;
+  audio?: EmbedResult["audio"];
+  timings: Timings;
+}
+
+/** Paths of the encoders a pipeline loads. */
+export interface EncoderFiles {
+  audio: { card: EncoderCard; onnxPath: string };
+  image: { card: EncoderCard; onnxPath: string };
+}
+
+/** Turns uploaded bytes into embeddings and predictions. */
+export class Pipeline {
+  #config: Config;
+  #encoders: EncoderFiles;
+  #sessions: Record<Modality, Session>;
+  #joint: JointSpace | undefined;
+
+  private constructor(config: Config, encoders: EncoderFiles, sessions: Record<Modality, Session>, joint?: JointSpace) {
+    this.#config = config;
+    this.#encoders = encoders;
+    this.#sessions = sessions;
+    this.#joint = joint;
+  }
+
+  /**
+   * Loads the encoder sessions and, when present, the joint space.
+   *
+   * @param config Service configuration (limits, thread count, models dir).
+   * @param encoders The converted encoder graphs to load.
+   * @param options `joint: false` skips the trained artifacts (encoder-only service).
+   */
+  static async create(config: Config, encoders: EncoderFiles, options: { joint?: boolean } = {}): Promise<Pipeline> {
+    const threads = config.threadsPerWorker;
+    const [audio, image] = await Promise.all([
+      createSession(encoders.audio.onnxPath, { threads }),
+      createSession(encoders.image.onnxPath, { threads }),
+    ]);
+    const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, { threads });
+    return new Pipeline(config, encoders, { audio, image }, joint);
+  }
+
+  /** Whether trained artifacts are loaded (`/v1/classify` and the joint space work). */
+  get hasJointSpace(): boolean {
+    return this.#joint !== undefined;
+  }
+
+  /**
+   * Embeds one file.
+   *
+   * @param bytes The uploaded file.
+   * @param space `"joint"` (128-d, the default when trained artifacts exist) or `"encoder"`.
+   */
+  async embed(bytes: Uint8Array, space: "joint" | "encoder" = "joint"): Promise<EmbedResult> {
+    const timings: Timings = {};
+    const encoded = await this.#encode(bytes, timings);
+    let embedding = encoded.embedding;
+    if (space === "joint") {
+      const joint = this.#requireJoint();
+      embedding = await timed(timings, "translator", () => joint.translate(encoded.modality, embedding));
+    }
+    return {
+      modality: encoded.modality,
+      space,
+      encoder: this.#encoders[encoded.modality].card.name,
+      dim: embedding.length,
+      embedding: Array.from(embedding),
+      ...(encoded.audio ? { audio: encoded.audio } : {}),
+      timings,
+    };
+  }
+
+  /**
+   * Classifies one file into the instrument labels.
+   *
+   * @param bytes The uploaded file.
+   * @param topK Keep this many entries of `scores` (all when undefined).
+   */
+  async classify(bytes: Uint8Array, topK?: number): Promise<ClassifyResult> {
+    const joint = this.#requireJoint();
+    const timings: Timings = {};
+    const encoded = await this.#encode(bytes, timings);
+    const z = await timed(timings, "translator", () => joint.translate(encoded.modality, encoded.embedding));
+    const probabilities = await timed(timings, "forest", () => joint.classifier.predictProba(z));
+    const scores = joint.labels
+      .map((label, i) => ({ label, score: probabilities[i] ?? 0 }))
+      .sort((a, b) => b.score - a.score);
+    const best = scores[0]!;
+    return {
+      modality: encoded.modality,
+      label: best.label,
+      score: best.score,
+      scores: topK === undefined ? scores : scores.slice(0, topK),
+      model: joint.version,
+      ...(encoded.audio ? { audio: encoded.audio } : {}),
+      timings,
+    };
+  }
+
+  #requireJoint(): JointSpace {
+    if (!this.#joint) {
+      throw new ProblemError(404, "No trained joint space is deployed; run `deno task train` or use ?space=encoder");
+    }
+    return this.#joint;
+  }
+
+  async #encode(bytes: Uint8Array, timings: Timings) {
+    const kind = sniff(bytes);
+    if (!kind) {
+      const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
+      throw new ProblemError(415, `Not a supported audio or image format (first bytes: ${head || "none"})`);
+    }
+    if (kind.modality === "audio") {
+      const card = this.#encoders.audio.card;
+      const decoded = await timed(timings, "decode", () =>
+        decodeAudio(bytes, { format: kind.format, maxSeconds: this.#config.maxAudioSeconds }));
+      const embedding = await timed(timings, "encoder", () => embedAudio(this.#sessions.audio, card, decoded.samples, timings));
+      return {
+        modality: "audio" as const,
+        embedding,
+        audio: {
+          durationSeconds: round3(decoded.durationSeconds),
+          analysedSeconds: round3(decoded.samples.length / decoded.sampleRate),
+          truncated: decoded.truncated,
+        },
+      };
+    }
+    const card = this.#encoders.image.card;
+    const decoded = await timed(timings, "decode", () => decodeImage(bytes, { maxPixels: this.#config.maxImagePixels }));
+    const embedding = await timed(timings, "encoder", () => embedImage(this.#sessions.image, card, decoded.pixels));
+    return { modality: "image" as const, embedding, audio: undefined };
+  }
+}
+
+async function timed<T>(timings: Timings, stage: string, fn: () => T | Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,70 @@
+/**
+ * Worker entry: owns one {@linkcode Pipeline} and answers job messages.
+ *
+ * Protocol (see pool.ts): `{type:"init", config, encoders}` -> `{type:"ready"}`
+ * or `{type:"fatal", message}`; `{type:"job", id, op, bytes, options}` ->
+ * `{type:"result", id, ok, result | error}`.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { ProblemError } from "../errors.ts";
+import { type EncoderFiles, Pipeline } from "../pipeline.ts";
+import type { Config } from "../config.ts";
+
+let pipeline: Pipeline | undefined;
+let testHooks = false;
+
+/** Bytes that make a worker crash or hang when test hooks are on (never in production). */
+const CRASH_MAGIC = "AMODAL-TEST-CRASH";
+const HANG_MAGIC = "AMODAL-TEST-HANG";
+
+self.onmessage = async (event: MessageEvent) => {
+  const msg = event.data;
+  if (msg.type === "init") {
+    try {
+      const config = msg.config as Config;
+      testHooks = config.testHooks;
+      pipeline = await Pipeline.create(config, msg.encoders as EncoderFiles, { joint: msg.joint !== false });
+      await warmUp(pipeline);
+      self.postMessage({ type: "ready", hasJointSpace: pipeline.hasJointSpace });
+    } catch (error) {
+      self.postMessage({ type: "fatal", message: error instanceof Error ? error.message : String(error) });
+    }
+    return;
+  }
+  if (msg.type !== "job") return;
+  try {
+    const bytes = msg.bytes as Uint8Array;
+    if (testHooks) triggerTestFault(bytes);
+    const result = msg.op === "classify"
+      ? await pipeline!.classify(bytes, msg.options?.topK)
+      : await pipeline!.embed(bytes, msg.options?.space ?? "joint");
+    self.postMessage({ type: "result", id: msg.id, ok: true, result });
+  } catch (error) {
+    self.postMessage({ type: "result", id: msg.id, ok: false, error: serialise(error) });
+  }
+};
+
+function serialise(error: unknown) {
+  if (error instanceof ProblemError) {
+    return { status: error.status, detail: error.message, extensions: error.extensions };
+  }
+  // Internal errors are logged here and reported without details (no paths or stacks to clients).
+  console.error(JSON.stringify({ level: "error", msg: "worker job failed", error: String(error) }));
+  return { status: 500, detail: "Internal error while processing the file" };
+}
+
+function triggerTestFault(bytes: Uint8Array): void {
+  const head = new TextDecoder().decode(bytes.subarray(0, 32));
+  if (head.startsWith(CRASH_MAGIC)) setTimeout(() => { throw new Error("test-induced worker crash"); });
+  if (head.startsWith(HANG_MAGIC)) while (true) { /* spin until the deadline terminates us */ }
+}
+
+/** First calls of sharp and onnxruntime are slow (~150 ms); pay that at start, not on a request. */
+async function warmUp(p: Pipeline): Promise<void> {
+  const { warmupInputs } = await import("./warmup_inputs.ts");
+  for (const bytes of await warmupInputs()) {
+    await p.embed(bytes, "encoder").catch(() => {});
+  }
+}
