@@ -76,9 +76,7 @@ export function toPatches(logMel: LogMel, options: PatchOptions = {}): Patches {
       `Cannot cut patches: data length (${logMel.data.length}) must equal frames (${logMel.frames}) * bands (${bands})`,
     );
   }
-  const count = logMel.frames < frames
-    ? 1
-    : 1 + Math.floor((logMel.frames - frames) / hop);
+  const count = logMel.frames < frames ? 1 : 1 + Math.floor((logMel.frames - frames) / hop);
   const patchSize = frames * bands;
   const data = new Float32Array(count * patchSize);
   for (let p = 0; p < count; p++) {
