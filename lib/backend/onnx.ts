@@ -1,0 +1,128 @@
+/**
+ * The one module that owns onnxruntime-web: session creation and runs with
+ * input validation. Everything else passes plain `{data, dims}` records.
+ *
+ * Deno resolves `onnxruntime-web` with the "node" export condition, i.e.
+ * `dist/ort.node.min.mjs`, which loads `ort-wasm-simd-threaded.wasm` from the
+ * package directory in node_modules — no network access. Multi-threaded WASM
+ * (`numThreads` > 1) works both under `deno run` and `deno test`.
+ *
+ * @module
+ */
+import * as ort from "onnxruntime-web";
+
+/** A dense float32 tensor as plain data. */
+export interface TensorData {
+  /** Row-major values. */
+  data: Float32Array;
+  /** Dimensions. */
+  dims: number[];
+}
+
+/** Options for {@linkcode createSession}. */
+export interface SessionOptions {
+  /**
+   * WASM threads. ONNX Runtime reads this once per process (the first
+   * session fixes it).
+   * @default {2}
+   */
+  threads?: number;
+}
+
+/** An inference session over one ONNX model. */
+export interface Session {
+  /** Graph input names. */
+  readonly inputNames: readonly string[];
+  /** Graph output names. */
+  readonly outputNames: readonly string[];
+  /**
+   * Runs the model.
+   *
+   * @param feeds Inputs by name; every graph input must be present.
+   * @param outputs Output names to compute (default: all).
+   * @returns Outputs by name.
+   * @throws {TypeError} When inputs are missing or unknown (the message lists them).
+   */
+  run(
+    feeds: Record<string, TensorData>,
+    outputs?: readonly string[],
+  ): Promise<Record<string, TensorData>>;
+  /** Frees the native session. */
+  release(): Promise<void>;
+}
+
+let configured = false;
+
+function configure(threads: number): void {
+  if (configured) return;
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = "error";
+  configured = true;
+}
+
+/**
+ * Creates a WASM inference session.
+ *
+ * @param model ONNX bytes or a file path.
+ * @param opts Thread count.
+ * @returns A session whose `run` validates input names.
+ * @example
+ * ```ts
+ * const session = await createSession(".cache/encoders/yamnet.onnx");
+ * const out = await session.run({ input: { data: patches, dims: [n, 96, 64] } });
+ * console.log(out.embedding!.dims); // [n, 1024]
+ * ```
+ */
+export async function createSession(
+  model: Uint8Array | string,
+  opts: SessionOptions = {},
+): Promise<Session> {
+  configure(opts.threads ?? 2);
+  const bytes = typeof model === "string" ? await Deno.readFile(model) : model;
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+  });
+  const inputNames = session.inputNames;
+  const outputNames = session.outputNames;
+  return {
+    inputNames,
+    outputNames,
+    async run(feeds, outputs) {
+      const missing = inputNames.filter((n) => !(n in feeds));
+      const unknown = Object.keys(feeds).filter((n) => !inputNames.includes(n));
+      if (missing.length > 0 || unknown.length > 0) {
+        throw new TypeError(
+          `Cannot run model: missing inputs [${missing.join(", ")}], ` +
+            `unknown inputs [${unknown.join(", ")}]; expected [${inputNames.join(", ")}]`,
+        );
+      }
+      const badOut = (outputs ?? []).filter((n) => !outputNames.includes(n));
+      if (badOut.length > 0) {
+        throw new TypeError(
+          `Cannot run model: unknown outputs [${badOut.join(", ")}]; ` +
+            `available [${outputNames.join(", ")}]`,
+        );
+      }
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) {
+        const size = t.dims.reduce((a, b) => a * b, 1);
+        if (size !== t.data.length) {
+          throw new TypeError(
+            `Cannot run model: input "${name}" has ${t.data.length} values, ` +
+              `dims ${JSON.stringify(t.dims)} need ${size}`,
+          );
+        }
+        ortFeeds[name] = new ort.Tensor("float32", t.data, t.dims);
+      }
+      const result = outputs ? await session.run(ortFeeds, [...outputs]) : await session.run(ortFeeds);
+      const out: Record<string, TensorData> = {};
+      for (const [name, t] of Object.entries(result)) {
+        out[name] = { data: t.data as Float32Array, dims: [...t.dims] };
+        t.dispose();
+      }
+      return out;
+    },
+    release: () => session.release(),
+  };
+}
