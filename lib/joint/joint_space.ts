@@ -1,0 +1,70 @@
+/**
+ * The served joint space: both translator heads and the MMT forest from `models/`, loaded and
+ * sha256-checked against `models/manifest.json`.
+ *
+ * @module
+ */
+import { readArtifact } from "./artifact.ts";
+import { type ModelManifest, readModelManifest } from "./model_manifest.ts";
+import { loadTranslator, type Translator } from "./translator.ts";
+import { type Forest, loadForest } from "../classify/forest.ts";
+
+/** Trained artifacts ready to serve. */
+export interface JointSpace {
+  /** Model version (`manifest.version`). */
+  readonly version: string;
+  /** Labels, in the order of `classifier.predictProba`. */
+  readonly labels: readonly string[];
+  /** The whole manifest (metrics, encoders, hyper-parameters). */
+  readonly manifest: ModelManifest;
+  /** The served forest over joint embeddings. */
+  readonly classifier: Forest;
+  /**
+   * Maps one encoder embedding into the joint space.
+   *
+   * @param modality Which head to use.
+   * @param embedding The encoder embedding (`dimIn` values).
+   * @returns The 128-d unit-length joint embedding.
+   */
+  translate(modality: "audio" | "image", embedding: Float32Array): Promise<Float32Array>;
+}
+
+/**
+ * Loads the translator heads and forest named by `manifest.json`.
+ *
+ * @param modelsDir The models folder.
+ * @param options `threads`: intra-op threads for the translator sessions.
+ * @returns The joint space.
+ * @throws {Error} naming the file and `deno task train` when an artifact is missing or corrupt.
+ *
+ * @example
+ * ```ts
+ * const joint = await loadJointSpace("models");
+ * const z = await joint.translate("audio", yamnetEmbedding);
+ * joint.classifier.predictProba(z);
+ * ```
+ */
+export async function loadJointSpace(modelsDir: string, options: { threads?: number } = {}): Promise<JointSpace> {
+  const manifest = await readModelManifest(modelsDir);
+  const { translator_audio: ta, translator_image: ti, forest: fe } = manifest.artifacts;
+  const [audioBytes, imageBytes, forestBytes] = await Promise.all([
+    readArtifact(modelsDir, ta),
+    readArtifact(modelsDir, ti),
+    readArtifact(modelsDir, fe),
+  ]);
+  const heads: Record<"audio" | "image", Translator> = {
+    audio: await loadTranslator(audioBytes, ta, options),
+    image: await loadTranslator(imageBytes, ti, options),
+  };
+  const classifier = loadForest(new TextDecoder().decode(forestBytes));
+  if (classifier.labels.join() !== manifest.labels.join() || classifier.nFeatures !== ta.dim) {
+    throw new Error(`Trained artifacts disagree: forest labels/features do not match manifest.json in ${modelsDir}`);
+  }
+  return {
+    version: manifest.version,
+    labels: manifest.labels,
+    manifest,
+    classifier,
+    translate: (modality, embedding) => heads[modality].translate(embedding),
+  };
+}
