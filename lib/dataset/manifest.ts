@@ -28,8 +28,8 @@ export type Domain = "recording" | "rendered" | "photo" | "drawing";
 
 /**
  * Splits, as in Wu, Fuentes & Bello (2021):
- * - `translation`: trains the audio<->image translator (pairs are sampled
- *   from it by label, see `lib/dataset/pairs.ts`);
+ * - `translation-train`: trains the audio<->image translator (pairs are
+ *   sampled from it by label, see `lib/dataset/pairs.ts`);
  * - `translation-val`: early stopping for the translator;
  * - `retrieval`: evaluates the translator by cross-modal retrieval;
  * - `classify-train` / `classify-test`: class-balanced (same count per label,
@@ -42,7 +42,7 @@ export type Domain = "recording" | "rendered" | "photo" | "drawing";
  *   that split).
  */
 export const SPLITS = [
-  "translation",
+  "translation-train",
   "translation-val",
   "retrieval",
   "classify-train",
@@ -146,7 +146,7 @@ const SPLIT_SET = new Set<string>(SPLITS);
  * @example
  * ```ts
  * const items = parseManifest(await Deno.readTextFile("data/manifest.jsonl"));
- * const train = items.filter((i) => i.split === "translation");
+ * const train = items.filter((i) => i.split === "translation-train");
  * ```
  */
 export function parseManifest(text: string): ManifestItem[] {
