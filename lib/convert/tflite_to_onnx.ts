@@ -8,6 +8,12 @@ import { encodeOnnx, type OnnxNode, type OnnxTensor } from "./onnx_proto.ts";
 import { readTflite, type TfliteModel } from "./tflite_model.ts";
 import { OPS } from "./tflite_ops.ts";
 
+/**
+ * Version of the conversion rules; bump when the emitted graph changes so
+ * cached encoders are rebuilt.
+ */
+export const CONVERTER_VERSION = 1;
+
 /** Options for {@linkcode tfliteToOnnx}. */
 export interface TfliteToOnnxOptions {
   /**
