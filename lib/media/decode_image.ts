@@ -1,0 +1,157 @@
+/**
+ * Any supported image -> MobileNet-ready RGB pixels.
+ *
+ * Preprocessing (the eval path of the TF-slim/Keras MobileNet models, which
+ * is what the pretrained image encoders were evaluated with):
+ *
+ * 1. Sniff the format from magic bytes; read only the header (sharp
+ *    `metadata()`) and reject images over `maxPixels` with a 422 before any
+ *    pixel is decoded (sharp's `limitInputPixels` is set as well, as a
+ *    second guard).
+ * 2. Decode with sharp's WebAssembly libvips (see `sharp.ts`). Multi-frame
+ *    inputs (animated GIF/WebP, multi-page TIFF) yield their first frame.
+ * 3. Apply the EXIF orientation, so the crop is taken from the image as a
+ *    person sees it.
+ * 4. Flatten transparency onto white (a PNG cut-out of an instrument
+ *    otherwise gets whatever colour its transparent pixels happen to hold).
+ * 5. Central crop keeping `centralFraction` (0.875) of each side, with
+ *    `tf.image.central_crop` arithmetic: `start = trunc((n - n * f) / 2)`,
+ *    `size = n - 2 * start`, computed on the oriented dimensions.
+ * 6. Resize the crop to `size` x `size` (224) ignoring aspect ratio, as
+ *    `tf.image.resize` to [224, 224] does. Kernel: libvips `linear`, i.e.
+ *    bilinear interpolation whose triangle filter widens with the
+ *    reduction factor, so large downscales are anti-aliased; TF's
+ *    `resize_bilinear` samples only the 4 nearest pixels and aliases there.
+ *    Training features come from this same function, so train and serve
+ *    agree whichever choice is made.
+ * 7. Output 8-bit sRGB, row-major HWC (grey, CMYK and 16-bit inputs are
+ *    converted).
+ *
+ * Speed: libvips can decode a JPEG (and WebP) at 1/2, 1/4 or 1/8 scale
+ * ("shrink-on-load"), but only when the resize comes before any crop. When
+ * the crop is at least twice the output size on both sides, the order is
+ * therefore swapped: the whole image is resized so that the crop box maps
+ * to exactly `size` pixels, and the central `size` x `size` is then cut
+ * out. The crop edge moves by at most half an output pixel; measured on a
+ * 1280x960 JPEG this takes ~14 ms instead of ~25 ms.
+ *
+ * @module
+ */
+
+import { ProblemError } from "../errors.ts";
+import { keepAlive, loadSharp } from "./sharp.ts";
+import { sniff } from "./sniff.ts";
+
+/** Options of {@linkcode decodeImage}. */
+export interface DecodeImageOptions {
+  /** Reject images with more pixels than this (width x height of one frame). @default {40e6} */
+  maxPixels?: number;
+  /** Output side length in pixels. @default {224} */
+  size?: number;
+  /** Fraction of each side kept by the central crop, in (0, 1]. @default {0.875} */
+  centralFraction?: number;
+}
+
+/** A decoded, preprocessed image. */
+export interface DecodedImage {
+  /** `size * size * 3` bytes, RGB, row-major HWC. */
+  pixels: Uint8Array;
+  /** Width of the input image after EXIF orientation. */
+  width: number;
+  /** Height of the input image after EXIF orientation. */
+  height: number;
+}
+
+/** Formats with libvips shrink-on-load. */
+const SHRINK_ON_LOAD = new Set(["jpeg", "webp"]);
+
+/**
+ * Decodes and preprocesses an image for the MobileNet image encoders.
+ *
+ * @param bytes The file as uploaded.
+ * @param options Pixel limit, output size and crop fraction.
+ * @returns RGB pixels of the centrally cropped, resized image, and the input's size.
+ * @throws {ProblemError} 415 for bytes that are not a supported image
+ *   format, 422 for images over `maxPixels` and for corrupt, truncated or
+ *   otherwise undecodable ones.
+ *
+ * @example
+ * ```ts
+ * const { pixels } = await decodeImage(await Deno.readFile("banjo.jpg")); // 224 * 224 * 3 bytes
+ * ```
+ */
+export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {}): Promise<DecodedImage> {
+  const maxPixels = options.maxPixels ?? 40e6;
+  const size = options.size ?? 224;
+  const fraction = options.centralFraction ?? 0.875;
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
+  if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`centralFraction must be in (0, 1], got ${fraction}`);
+
+  const kind = sniff(bytes);
+  if (kind?.modality !== "image") {
+    const what = kind ? `got ${kind.format} audio` : `first bytes ${hex(bytes)}`;
+    throw new ProblemError(415, `Not a supported image format (${what})`);
+  }
+  const sharp = await loadSharp();
+
+  // 1. Header only: dimensions and orientation, no pixel data.
+  const meta = await undecodable(keepAlive(sharp(bytes, { limitInputPixels: false }).metadata()));
+  const frameHeight = meta.pageHeight ?? meta.height;
+  if (!meta.width || !frameHeight) throw new ProblemError(422, "Cannot decode image: no dimensions in header");
+  if (meta.width * frameHeight > maxPixels) {
+    throw new ProblemError(
+      422,
+      `Image is ${meta.width}x${frameHeight} = ${meta.width * frameHeight} pixels, over the limit of ${maxPixels}`,
+      { extensions: { limit: maxPixels, pixels: meta.width * frameHeight } },
+    );
+  }
+  const rotated = meta.orientation !== undefined && meta.orientation >= 5; // 5..8 swap the axes
+  const width = rotated ? frameHeight : meta.width;
+  const height = rotated ? meta.width : frameHeight;
+
+  // 5. tf.image.central_crop box.
+  const left = Math.trunc((width - width * fraction) / 2);
+  const top = Math.trunc((height - height * fraction) / 2);
+  const crop = { left, top, width: width - 2 * left, height: height - 2 * top };
+
+  // 2.-4. and 6.-7.
+  let pipeline = sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 })
+    .flatten({ background: "#ffffff" });
+  if (SHRINK_ON_LOAD.has(kind.format) && crop.width >= 2 * size && crop.height >= 2 * size) {
+    // Resize first (enables shrink-on-load) so the crop box becomes size x size, then cut it out.
+    const marginX = Math.round(left * size / crop.width);
+    const marginY = Math.round(top * size / crop.height);
+    pipeline = pipeline
+      .resize(size + 2 * marginX, size + 2 * marginY, { fit: "fill", kernel: "linear" })
+      .extract({ left: marginX, top: marginY, width: size, height: size });
+  } else {
+    pipeline = pipeline
+      .extract(crop)
+      .resize(size, size, { fit: "fill", kernel: "linear" });
+  }
+  const { data, info } = await undecodable(keepAlive(
+    pipeline.removeAlpha().toColourspace("srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true }),
+  ));
+  if (info.width !== size || info.height !== size || info.channels !== 3 || data.length !== size * size * 3) {
+    throw new Error(
+      `sharp returned ${info.width}x${info.height}x${info.channels} (${data.length} bytes), expected ${size}x${size}x3`,
+    );
+  }
+  return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+}
+
+/** Maps sharp's (libvips') rejection of the input to a 422 with its message. */
+async function undecodable<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof ProblemError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ProblemError(422, `Cannot decode image: ${message.split("\n")[0]!.slice(0, 200)}`);
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  if (bytes.length === 0) return "(empty)";
+  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
+}

@@ -1,0 +1,263 @@
+/**
+ * Compressed-audio decoding (and test-fixture encoding) with ffmpeg compiled
+ * to WebAssembly (`@ffmpeg/core` 0.12, single-threaded, GPL-2.0-or-later).
+ *
+ * One core is loaded per isolate (each Worker has its own) and reused: its
+ * `exec` runs the ffmpeg CLI synchronously and may be called again after a
+ * failed run. A core whose `exec` throws, or whose heap has grown past
+ * {@linkcode MAX_HEAP_BYTES}, is dropped and the next call loads a fresh one
+ * (~0.3 s). `exec` blocks the event loop while it runs, which is why the
+ * service decodes inside Workers.
+ *
+ * @module
+ */
+
+import createFFmpegCore from "@ffmpeg/core";
+import { ProblemError } from "../errors.ts";
+import { MODEL_SAMPLE_RATE } from "./resample.ts";
+
+/** The subset of the Emscripten module that @ffmpeg/core exposes and we use. */
+interface FfmpegCore {
+  exec(...args: string[]): number;
+  reset(): void;
+  setLogger(logger: (entry: { type: string; message: string }) => void): void;
+  setTimeout(ms: number): void;
+  FS: {
+    writeFile(path: string, data: Uint8Array): void;
+    readFile(path: string): Uint8Array;
+    unlink(path: string): void;
+  };
+  HEAPU8: Uint8Array;
+}
+
+/** A core whose heap has grown past this (wasm memory never shrinks) is replaced. */
+export const MAX_HEAP_BYTES = 512 * 1024 * 1024;
+
+let core: Promise<FfmpegCore> | undefined;
+
+/**
+ * The core's Emscripten glue reads `self.location.href` once, while it is
+ * instantiated, because it believes it runs in a Web Worker. Deno's main
+ * thread has no `location` (without `--location`), so a placeholder is
+ * installed for exactly that synchronous call and removed again; Deno
+ * Workers already have one and keep it.
+ */
+function instantiate(): Promise<FfmpegCore> {
+  const wasmUrl = new URL("ffmpeg-core.wasm", import.meta.resolve("@ffmpeg/core"));
+  return Deno.readFile(wasmUrl).then((wasmBinary) => {
+    const saved = Object.getOwnPropertyDescriptor(globalThis, "location");
+    const g = globalThis as { location?: unknown };
+    let hasLocation = true;
+    try {
+      hasLocation = g.location !== undefined;
+    } catch {
+      hasLocation = false;
+    }
+    if (!hasLocation) {
+      Object.defineProperty(globalThis, "location", {
+        value: { href: import.meta.url },
+        configurable: true,
+        writable: true,
+      });
+    }
+    try {
+      return (createFFmpegCore as (options: object) => Promise<FfmpegCore>)({ wasmBinary });
+    } finally {
+      if (!hasLocation) {
+        if (saved) Object.defineProperty(globalThis, "location", saved);
+        else delete g.location;
+      }
+    }
+  });
+}
+
+/**
+ * The isolate's ffmpeg core, loaded on first use.
+ *
+ * @returns A loaded core.
+ */
+function loadCore(): Promise<FfmpegCore> {
+  core ??= instantiate().catch((error) => {
+    core = undefined;
+    throw error;
+  });
+  return core;
+}
+
+/**
+ * Runs one ffmpeg command line with `input` as the file `in`, returning the
+ * bytes ffmpeg wrote to `out` (undefined on failure) and its log.
+ */
+async function run(
+  input: Uint8Array,
+  args: (string | number)[],
+  timeoutMs: number,
+): Promise<{ ok: true; output: Uint8Array; log: string[] } | { ok: false; log: string[] }> {
+  const ffmpeg = await loadCore();
+  const log: string[] = [];
+  ffmpeg.setLogger(({ message }) => log.push(message));
+  // ffmpeg checks this deadline between packets (and aborts with a non-zero exit).
+  ffmpeg.setTimeout(timeoutMs);
+  ffmpeg.FS.writeFile("in", input);
+  try {
+    const code = ffmpeg.exec(...args.map(String));
+    if (code !== 0) return { ok: false, log };
+    return { ok: true, output: ffmpeg.FS.readFile("out"), log };
+  } catch (error) {
+    core = undefined; // a trap (e.g. out-of-bounds) leaves the instance in an unknown state
+    throw error;
+  } finally {
+    ffmpeg.reset();
+    for (const path of ["in", "out"]) {
+      try {
+        ffmpeg.FS.unlink(path);
+      } catch { /* not created */ }
+    }
+    if (ffmpeg.HEAPU8.byteLength > MAX_HEAP_BYTES) core = undefined;
+  }
+}
+
+/** The most telling line of a failed run's log, e.g. "Invalid data found when processing input". */
+function reason(log: readonly string[]): string {
+  const lines = log.map((l) => l.trim()).filter((l) => l && !l.startsWith("Aborted("));
+  const telling = lines.filter((l) =>
+    /invalid|error|could not|does not contain|no such|not supported|unknown|failed|timeout|exceed/i.test(l)
+  );
+  const line = telling.at(-1) ?? lines.at(-1) ?? "ffmpeg failed without a message";
+  // Drop ffmpeg's "[component @ 0x...]" prefixes and the input's name.
+  return line.replace(/^\[[^\]]*\]\s*/, "").replace(/^in: /, "").slice(0, 200);
+}
+
+/** "Duration: 00:01:02.50" from ffmpeg's input summary, in seconds; null when N/A. */
+function parseDuration(log: readonly string[]): number | null {
+  for (const line of log) {
+    const m = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(line);
+    if (m) return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  }
+  return null;
+}
+
+/** Result of {@linkcode decodeWithFfmpeg}. */
+export interface FfmpegAudio {
+  /** Mono samples at 16 kHz, at most `maxSeconds` long. */
+  samples: Float32Array;
+  /** Always 16000. */
+  sampleRate: number;
+  /** The container's duration; when it states none, the length decoded (a lower bound if truncated). */
+  durationSeconds: number;
+  /** True when the input is longer than `maxSeconds`. */
+  truncated: boolean;
+}
+
+/**
+ * Decodes any audio ffmpeg understands (MP3, Ogg Vorbis/Opus, FLAC, AAC/M4A,
+ * WebM/Matroska and MP4 audio tracks, exotic WAV) to mono 16 kHz float.
+ *
+ * ffmpeg downmixes (channel average) and resamples with swresample's default
+ * windowed-sinc filter (cutoff 0.97 x Nyquist), matching `resample()` "best".
+ *
+ * @param bytes The encoded file.
+ * @param options `maxSeconds` (default 30) of audio to decode; `timeoutMs`
+ *   (default 20000) after which ffmpeg gives up.
+ * @returns Samples, rate, full duration and whether the audio was cut.
+ * @throws {ProblemError} 422 when ffmpeg cannot decode the input, finds no
+ *   audio stream, or runs out of time; the detail carries ffmpeg's reason.
+ *
+ * @example
+ * ```ts
+ * const { samples } = await decodeWithFfmpeg(await Deno.readFile("a.mp3"), { maxSeconds: 10 });
+ * ```
+ */
+export async function decodeWithFfmpeg(
+  bytes: Uint8Array,
+  options: { maxSeconds?: number; timeoutMs?: number } = {},
+): Promise<FfmpegAudio> {
+  const maxSeconds = options.maxSeconds ?? 30;
+  const maxSamples = Math.round(maxSeconds * MODEL_SAMPLE_RATE);
+  // Decode a little past the limit so "exactly maxSeconds long" and "longer" can be told apart.
+  const result = await run(bytes, [
+    "-hide_banner",
+    "-i",
+    "in",
+    "-vn",
+    "-sn",
+    "-dn",
+    "-t",
+    maxSeconds + 0.25,
+    "-ac",
+    1,
+    "-ar",
+    MODEL_SAMPLE_RATE,
+    "-f",
+    "f32le",
+    "out",
+  ], options.timeoutMs ?? 20_000);
+  if (!result.ok) throw new ProblemError(422, `Cannot decode audio: ${reason(result.log)}`);
+  // A copy: the view must start 4-byte aligned and cover whole samples.
+  const decoded = new Float32Array(result.output.slice(0, result.output.byteLength & ~3).buffer);
+  if (decoded.length === 0) throw new ProblemError(422, "Cannot decode audio: no audio samples in the input");
+  const stated = parseDuration(result.log);
+  const truncated = decoded.length > maxSamples || (stated !== null && stated > maxSeconds + 0.01);
+  const samples = decoded.slice(0, Math.min(decoded.length, maxSamples));
+  return {
+    samples,
+    sampleRate: MODEL_SAMPLE_RATE,
+    durationSeconds: stated ?? decoded.length / MODEL_SAMPLE_RATE,
+    truncated,
+  };
+}
+
+/** Formats {@linkcode encodeAudio} writes: [encoder, muxer]. */
+const ENCODINGS = {
+  mp3: ["libmp3lame", "mp3"],
+  ogg: ["libvorbis", "ogg"],
+  opus: ["libopus", "ogg"],
+  flac: ["flac", "flac"],
+  m4a: ["aac", "ipod"], // the ipod muxer writes the "M4A " brand
+  mp4: ["aac", "mp4"], // generic "isom" brand, as video files carry
+  aac: ["aac", "adts"],
+  webm: ["libopus", "webm"],
+} as const;
+
+/** Formats {@linkcode encodeAudio} can write. */
+export type EncodableFormat = keyof typeof ENCODINGS;
+
+/**
+ * Encodes mono float audio, so tests and dataset tools can make MP3, Ogg,
+ * FLAC, etc. without shipping binary fixtures.
+ *
+ * @param samples Mono samples in [-1, 1].
+ * @param sampleRate Their rate in Hz (Opus input is resampled to 48 kHz by ffmpeg).
+ * @param format Output format.
+ * @returns The encoded file.
+ *
+ * @example
+ * ```ts
+ * const mp3 = await encodeAudio(new Float32Array(44100), 44100, "mp3");
+ * ```
+ */
+export async function encodeAudio(
+  samples: Float32Array,
+  sampleRate: number,
+  format: EncodableFormat,
+): Promise<Uint8Array> {
+  const [codec, muxer] = ENCODINGS[format];
+  const raw = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+  const result = await run(raw, [
+    "-f",
+    "f32le",
+    "-ar",
+    sampleRate,
+    "-ac",
+    1,
+    "-i",
+    "in",
+    "-c:a",
+    codec,
+    "-f",
+    muxer,
+    "out",
+  ], 60_000);
+  if (!result.ok) throw new Error(`Cannot encode ${format}: ${reason(result.log)}`);
+  return result.output;
+}
