@@ -17,6 +17,7 @@ import { readTflite } from "../../lib/convert/tflite_model.ts";
 import { loadEncoderCatalog } from "../../lib/weights/encoder_cards.ts";
 import type { ImagePreprocess } from "../../lib/encoders/card.ts";
 import { argmax, compare, floats, referenceInput, weightsFile } from "./_reference.ts";
+import { tinyTflite } from "./_tiny_tflite.ts";
 
 const IMAGES = ["bird", "cat", "parrot", "sunflower"];
 
@@ -124,4 +125,21 @@ Deno.test("findTensor() matches exact names and ;-joined fused names, and names 
   assert.deepEqual(model.tensors[mean]!.shape, [1, 1, 1, 1280]);
   assert.equal(model.tensors[findTensor(model, "Identity")]!.name, "Identity");
   assert.throws(() => findTensor(model, "no/such/tensor"), /no tensor named "no\/such\/tensor"/);
+});
+
+Deno.test("tfliteToOnnx() names an unsupported operator in its error", () => {
+  // EXP (47) is not used by the pinned encoders, so the importer does not translate it.
+  assert.throws(
+    () => tfliteToOnnx(tinyTflite(47, [1, 4]), { outputs: { y: "y" } }),
+    /Unsupported TFLite operator EXP/,
+  );
+});
+
+Deno.test("tfliteToOnnx() converts a generated one-op model that runs", async () => {
+  const converted = tfliteToOnnx(tinyTflite(14, [1, 3]), { outputs: { y: "y" } });
+  assert.deepEqual(converted.inputShape, ["N", 3]);
+  const session = await createSession(converted.onnx);
+  const out = await session.run({ input: { data: Float32Array.from([0, 100, -100]), dims: [1, 3] } });
+  assert.deepEqual(Array.from(out.y!.data), [0.5, 1, 0]);
+  await session.release();
 });
