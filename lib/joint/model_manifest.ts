@@ -38,7 +38,7 @@ export interface ModelManifest {
     forest: ArtifactEntry;
   };
   /** Encoders whose embeddings were trained on (name and tflite sha256 per modality). */
-  encoders: Record<"audio" | "image", { name: string; sha256: string }>;
+  encoders: Record<"audio" | "image", { name: string; sha256: string; onnxSha256?: string }>;
   [key: string]: unknown;
 }
 
