@@ -27,10 +27,18 @@ export interface SessionOptions {
    * @default {2}
    */
   threads?: number;
+  /**
+   * Try WebGPU first when a real (not fallback/software) adapter exists;
+   * falls back to WASM if there is none or the session cannot be created.
+   * @default {false}
+   */
+  webgpu?: boolean;
 }
 
 /** An inference session over one ONNX model. */
 export interface Session {
+  /** Execution provider the session runs on. */
+  readonly provider: "wasm" | "webgpu";
   /** Graph input names. */
   readonly inputNames: readonly string[];
   /** Graph output names. */
@@ -52,6 +60,19 @@ export interface Session {
 }
 
 let configured = false;
+
+/** Whether a hardware WebGPU adapter is available (software fallbacks do not count). */
+async function hasRealGpu(): Promise<boolean> {
+  // deno-lint-ignore no-explicit-any
+  const gpu = (navigator as any).gpu;
+  if (!gpu) return false;
+  try {
+    const adapter = await gpu.requestAdapter();
+    return adapter !== null && adapter.isFallbackAdapter !== true;
+  } catch {
+    return false;
+  }
+}
 
 function configure(threads: number): void {
   if (configured) return;
@@ -79,13 +100,25 @@ export async function createSession(
 ): Promise<Session> {
   configure(opts.threads ?? 2);
   const bytes = typeof model === "string" ? await Deno.readFile(model) : model;
-  const session = await ort.InferenceSession.create(bytes, {
+  let session: ort.InferenceSession | undefined;
+  let provider: Session["provider"] = "wasm";
+  if (opts.webgpu && await hasRealGpu()) {
+    try {
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ["webgpu"] });
+      provider = "webgpu";
+    } catch {
+      // The WASM session below is the supported path; WebGPU is opportunistic.
+    }
+  }
+  session ??= await ort.InferenceSession.create(bytes, {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
   });
   const inputNames = session.inputNames;
   const outputNames = session.outputNames;
+  const active = session;
   return {
+    provider,
     inputNames,
     outputNames,
     async run(feeds, outputs) {
@@ -123,6 +156,6 @@ export async function createSession(
       }
       return out;
     },
-    release: () => session.release(),
+    release: () => active.release(),
   };
 }

@@ -21,6 +21,7 @@ Deno.test("createSession() runs a model from bytes or a path and selects outputs
   await Deno.writeFile(path, twoInputModel());
   for (const source of [twoInputModel(), path]) {
     const session = await createSession(source, { threads: 2 });
+    assert.equal(session.provider, "wasm");
     assert.deepEqual([...session.inputNames], ["a", "b"]);
     assert.deepEqual([...session.outputNames], ["sum", "prod"]);
     const feeds = {
@@ -49,5 +50,14 @@ Deno.test("Session.run() validates inputs and outputs with messages listing name
   for (const [args, message] of cases) {
     await assert.rejects(() => session.run(...args), (e: Error) => e instanceof TypeError && message.test(e.message));
   }
+  await session.release();
+});
+
+Deno.test("createSession() with webgpu falls back to WASM without a hardware adapter", async () => {
+  // This machine exposes at most a software (fallback) adapter, which does not count.
+  // deno-lint-ignore no-explicit-any
+  const adapter = await (navigator as any).gpu?.requestAdapter().catch(() => null);
+  const session = await createSession(twoInputModel(), { webgpu: true });
+  if (!adapter || adapter.isFallbackAdapter) assert.equal(session.provider, "wasm");
   await session.release();
 });
