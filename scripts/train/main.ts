@@ -258,6 +258,10 @@ async function main() {
     },
   };
   await Deno.writeTextFile(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  // Parity dumps (sklearn / PyTorch / numpy outputs) for the tests, keyed by the forest they belong to.
+  const parity = smoke ? join(work, "parity") : join(config.cacheDir, "train", "parity", forest.sha256.slice(0, 8));
+  if (!smoke) await copyDir(join(work, "parity"), parity);
+  console.log(`train: parity dumps for the tests in ${parity}`);
   console.log(
     `train: wrote ${Object.keys(artifacts).length} artifacts (${
       (totalBytes / 1e6).toFixed(2)
@@ -281,6 +285,11 @@ function trainConfig() {
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+async function copyDir(from: string, to: string) {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) if (e.isFile) await Deno.copyFile(join(from, e.name), join(to, e.name));
 }
 
 async function exists(path: string): Promise<boolean> {

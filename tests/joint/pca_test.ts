@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadPca } from "../../lib/joint/pca.ts";
+import { readModelManifest } from "../../lib/joint/model_manifest.ts";
+import { readArtifact } from "../../lib/joint/artifact.ts";
+import { assertPcaParity } from "../train/parity_helpers.ts";
+
+const REPO = new URL("../../", import.meta.url).pathname;
+
+const TINY = {
+  format: "amodal-pca/1",
+  audio: { dim_in: 3, dim: 2, mean: [1, 2, 3], components: [1, 0, 0, 0, 0.5, 0.5] },
+};
+
+Deno.test("project() centres and projects onto the components", () => {
+  const pca = loadPca(TINY, "audio");
+  const cases: [number[], number[]][] = [
+    [[1, 2, 3], [0, 0]],
+    [[2, 2, 3], [1, 0]],
+    [[1, 4, 5], [0, 2]],
+  ];
+  for (const [x, want] of cases) assert.deepEqual(Array.from(pca.project(x)), want);
+  assert.throws(() => pca.project([1, 2]), RangeError);
+});
+
+Deno.test("loadPca() rejects a wrong format or sizes", () => {
+  const cases: [unknown, "audio" | "image", RegExp][] = [
+    [{ ...TINY, format: "x" }, "audio", /format/],
+    [TINY, "image", /image/],
+    [{ ...TINY, audio: { ...TINY.audio, mean: [1, 2] } }, "audio", /mean 2/],
+    [{ ...TINY, audio: { ...TINY.audio, components: [1] } }, "audio", /components 1/],
+  ];
+  for (const [json, modality, message] of cases) {
+    assert.throws(() => loadPca(json, modality), (e: Error) => e instanceof SyntaxError && message.test(e.message));
+  }
+});
+
+async function committed() {
+  try {
+    const manifest = await readModelManifest(join(REPO, "models"));
+    const dir = join(REPO, ".cache", "train", "parity", manifest.artifacts.forest.sha256.slice(0, 8));
+    await Deno.stat(join(dir, "pca_audio_in.f32"));
+    return { manifest, dir };
+  } catch {
+    return undefined;
+  }
+}
+const found = await committed();
+
+Deno.test({
+  name: "project() matches numpy for the committed PCA",
+  ignore: found === undefined,
+  fn: async () => {
+    const text = new TextDecoder().decode(await readArtifact(join(REPO, "models"), found!.manifest.artifacts.pca));
+    for (const modality of ["audio", "image"] as const) {
+      await assertPcaParity(loadPca(text, modality), found!.dir, modality);
+    }
+  },
+});
