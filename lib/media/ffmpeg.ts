@@ -2,12 +2,16 @@
  * Compressed-audio decoding (and test-fixture encoding) with ffmpeg compiled
  * to WebAssembly (`@ffmpeg/core` 0.12, single-threaded, GPL-2.0-or-later).
  *
- * One core is loaded per isolate (each Worker has its own) and reused: its
- * `exec` runs the ffmpeg CLI synchronously and may be called again after a
- * failed run. A core whose `exec` throws, or whose heap has grown past
- * {@linkcode MAX_HEAP_BYTES}, is dropped and the next call loads a fresh one
- * (~0.3 s). `exec` blocks the event loop while it runs, which is why the
- * service decodes inside Workers.
+ * One core is loaded per isolate (each Worker has its own; ~0.25 s) and
+ * reused while runs succeed: `exec` runs the ffmpeg CLI synchronously and can
+ * be called again. After a *failed* run the core is dropped and the next call
+ * loads a fresh one: measured here, a few failed runs in a row (bad input,
+ * timeout) left the core so that a later, valid run trapped with "memory
+ * access out of bounds". A run that traps is retried once on a fresh core; a
+ * trap on a fresh core is blamed on the input. A core whose heap has grown
+ * past {@linkcode MAX_HEAP_BYTES} (wasm memory never shrinks) is replaced too.
+ * `exec` blocks the event loop while it runs, which is why the service
+ * decodes inside Workers.
  *
  * @module
  */
@@ -30,10 +34,11 @@ interface FfmpegCore {
   HEAPU8: Uint8Array;
 }
 
-/** A core whose heap has grown past this (wasm memory never shrinks) is replaced. */
+/** A core whose heap has grown past this is replaced after the run. */
 export const MAX_HEAP_BYTES = 512 * 1024 * 1024;
 
-let core: Promise<FfmpegCore> | undefined;
+/** The isolate's core, and how many runs it has done. */
+let current: { core: Promise<FfmpegCore>; runs: number } | undefined;
 
 /**
  * The core's Emscripten glue reads `self.location.href` once, while it is
@@ -42,86 +47,108 @@ let core: Promise<FfmpegCore> | undefined;
  * installed for exactly that synchronous call and removed again; Deno
  * Workers already have one and keep it.
  */
-function instantiate(): Promise<FfmpegCore> {
+async function instantiate(): Promise<FfmpegCore> {
   const wasmUrl = new URL("ffmpeg-core.wasm", import.meta.resolve("@ffmpeg/core"));
-  return Deno.readFile(wasmUrl).then((wasmBinary) => {
-    const saved = Object.getOwnPropertyDescriptor(globalThis, "location");
-    const g = globalThis as { location?: unknown };
-    let hasLocation = true;
-    try {
-      hasLocation = g.location !== undefined;
-    } catch {
-      hasLocation = false;
-    }
-    if (!hasLocation) {
-      Object.defineProperty(globalThis, "location", {
-        value: { href: import.meta.url },
-        configurable: true,
-        writable: true,
-      });
-    }
-    try {
-      return (createFFmpegCore as (options: object) => Promise<FfmpegCore>)({ wasmBinary });
-    } finally {
-      if (!hasLocation) {
-        if (saved) Object.defineProperty(globalThis, "location", saved);
-        else delete g.location;
-      }
-    }
-  });
-}
-
-/**
- * The isolate's ffmpeg core, loaded on first use.
- *
- * @returns A loaded core.
- */
-function loadCore(): Promise<FfmpegCore> {
-  core ??= instantiate().catch((error) => {
-    core = undefined;
-    throw error;
-  });
-  return core;
-}
-
-/**
- * Runs one ffmpeg command line with `input` as the file `in`, returning the
- * bytes ffmpeg wrote to `out` (undefined on failure) and its log.
- */
-async function run(
-  input: Uint8Array,
-  args: (string | number)[],
-  timeoutMs: number,
-): Promise<{ ok: true; output: Uint8Array; log: string[] } | { ok: false; log: string[] }> {
-  const ffmpeg = await loadCore();
-  const log: string[] = [];
-  ffmpeg.setLogger(({ message }) => log.push(message));
-  // ffmpeg checks this deadline between packets (and aborts with a non-zero exit).
-  ffmpeg.setTimeout(timeoutMs);
-  ffmpeg.FS.writeFile("in", input);
+  const wasmBinary = await Deno.readFile(wasmUrl);
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "location");
+  const g = globalThis as { location?: unknown };
+  let hasLocation = true;
   try {
-    const code = ffmpeg.exec(...args.map(String));
-    if (code !== 0) return { ok: false, log };
-    return { ok: true, output: ffmpeg.FS.readFile("out"), log };
-  } catch (error) {
-    core = undefined; // a trap (e.g. out-of-bounds) leaves the instance in an unknown state
-    throw error;
+    hasLocation = g.location !== undefined;
+  } catch {
+    hasLocation = false;
+  }
+  if (!hasLocation) {
+    Object.defineProperty(globalThis, "location", {
+      value: { href: import.meta.url },
+      configurable: true,
+      writable: true,
+    });
+  }
+  try {
+    return await (createFFmpegCore as (options: object) => Promise<FfmpegCore>)({ wasmBinary });
   } finally {
-    ffmpeg.reset();
-    for (const path of ["in", "out"]) {
-      try {
-        ffmpeg.FS.unlink(path);
-      } catch { /* not created */ }
+    if (!hasLocation) {
+      if (saved) Object.defineProperty(globalThis, "location", saved);
+      else delete g.location;
     }
-    if (ffmpeg.HEAPU8.byteLength > MAX_HEAP_BYTES) core = undefined;
   }
 }
 
-/** The most telling line of a failed run's log, e.g. "Invalid data found when processing input". */
-function reason(log: readonly string[]): string {
-  const lines = log.map((l) => l.trim()).filter((l) => l && !l.startsWith("Aborted("));
+/** The isolate's core, loading one when there is none. */
+function acquire(): { core: Promise<FfmpegCore>; runs: number } {
+  if (!current) {
+    const loading = { core: instantiate(), runs: 0 };
+    loading.core.catch(() => {
+      if (current === loading) current = undefined;
+    });
+    current = loading;
+  }
+  return current;
+}
+
+/** Forgets `entry` so that the next run loads a fresh core. */
+function discard(entry: { core: Promise<FfmpegCore> }): void {
+  if (current === entry) current = undefined;
+}
+
+/** Outcome of one ffmpeg command line. */
+type RunResult =
+  | { ok: true; output: Uint8Array; log: string[] }
+  | { ok: false; log: string[]; timedOut: boolean }
+  | { ok: false; log: string[]; trap: Error };
+
+/**
+ * Runs one ffmpeg command line with `input` as the file `in`, returning the
+ * bytes ffmpeg wrote to `out` and its log.
+ */
+async function run(input: Uint8Array, args: (string | number)[], timeoutMs: number): Promise<RunResult> {
+  for (let attempt = 0;; attempt++) {
+    const entry = acquire();
+    const ffmpeg = await entry.core;
+    const fresh = entry.runs++ === 0;
+    const result = runOn(ffmpeg, input, args.map(String), timeoutMs);
+    if (!result.ok || ffmpeg.HEAPU8.byteLength > MAX_HEAP_BYTES) discard(entry);
+    // A trap on a core that had run before may be the previous runs' fault: retry once.
+    if (!result.ok && "trap" in result && !fresh && attempt === 0) continue;
+    return result;
+  }
+}
+
+function runOn(ffmpeg: FfmpegCore, input: Uint8Array, args: string[], timeoutMs: number): RunResult {
+  const log: string[] = [];
+  ffmpeg.setLogger(({ message }) => log.push(message));
+  // ffmpeg checks this deadline between packets and aborts the run.
+  ffmpeg.setTimeout(timeoutMs);
+  const started = performance.now();
+  try {
+    ffmpeg.FS.writeFile("in", input);
+    const code = ffmpeg.exec(...args);
+    if (code !== 0) return { ok: false, log, timedOut: performance.now() - started >= timeoutMs };
+    return { ok: true, output: ffmpeg.FS.readFile("out"), log };
+  } catch (error) {
+    return { ok: false, log, trap: error instanceof Error ? error : new Error(String(error)) };
+  } finally {
+    try {
+      ffmpeg.reset();
+      for (const path of ["in", "out"]) {
+        try {
+          ffmpeg.FS.unlink(path);
+        } catch { /* not created */ }
+      }
+    } catch { /* a trapped core is discarded anyway */ }
+  }
+}
+
+/** Why a run failed, for a client: e.g. "Invalid data found when processing input". */
+function reason(result: Exclude<RunResult, { ok: true }>, timeoutMs: number): string {
+  if ("trap" in result) return `the decoder crashed on this input (${result.trap.message})`;
+  if (result.timedOut) return `decoding took longer than ${timeoutMs} ms`;
+  const lines = result.log.map((l) => l.trim()).filter((l) =>
+    l && !l.startsWith("Aborted(") && l !== "Conversion failed!"
+  );
   const telling = lines.filter((l) =>
-    /invalid|error|could not|does not contain|no such|not supported|unknown|failed|timeout|exceed/i.test(l)
+    /invalid|error|could not|does not contain|no such|not supported|unknown|failed|end of file/i.test(l)
   );
   const line = telling.at(-1) ?? lines.at(-1) ?? "ffmpeg failed without a message";
   // Drop ffmpeg's "[component @ 0x...]" prefixes and the input's name.
@@ -175,6 +202,7 @@ export async function decodeWithFfmpeg(
   const maxSeconds = options.maxSeconds ?? 30;
   const maxSamples = Math.round(maxSeconds * MODEL_SAMPLE_RATE);
   // Decode a little past the limit so "exactly maxSeconds long" and "longer" can be told apart.
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const result = await run(bytes, [
     "-hide_banner",
     "-i",
@@ -191,8 +219,8 @@ export async function decodeWithFfmpeg(
     "-f",
     "f32le",
     "out",
-  ], options.timeoutMs ?? 20_000);
-  if (!result.ok) throw new ProblemError(422, `Cannot decode audio: ${reason(result.log)}`);
+  ], timeoutMs);
+  if (!result.ok) throw new ProblemError(422, `Cannot decode audio: ${reason(result, timeoutMs)}`);
   // A copy: the view must start 4-byte aligned and cover whole samples.
   const decoded = new Float32Array(result.output.slice(0, result.output.byteLength & ~3).buffer);
   if (decoded.length === 0) throw new ProblemError(422, "Cannot decode audio: no audio samples in the input");
@@ -258,6 +286,6 @@ export async function encodeAudio(
     muxer,
     "out",
   ], 60_000);
-  if (!result.ok) throw new Error(`Cannot encode ${format}: ${reason(result.log)}`);
+  if (!result.ok) throw new Error(`Cannot encode ${format}: ${reason(result, 60_000)}`);
   return result.output;
 }
