@@ -110,6 +110,7 @@ export class GraphBuilder {
   readonly batched = new Set<number>();
   readonly #values = new Map<number, Partial<Record<Layout, string>>>();
   readonly #aliases = new Map<number, number>();
+  readonly #constants = new Map<string, string>();
   #counter = 0;
 
   /**
@@ -199,6 +200,15 @@ export class GraphBuilder {
    * biases are dequantised here (they are tiny); float stays float.
    */
   constant(index: number, perm?: number[]): string {
+    const key = `${this.resolve(index)}:${perm?.join(",") ?? ""}`;
+    const cached = this.#constants.get(key);
+    if (cached !== undefined) return cached;
+    const name = this.#constant(index, perm);
+    this.#constants.set(key, name);
+    return name;
+  }
+
+  #constant(index: number, perm?: number[]): string {
     const t = this.tensor(index);
     if (t.data === null) throw new TypeError(`"${t.name}" is not a constant`);
     const order = perm ?? t.shape.map((_, i) => i);
