@@ -1,0 +1,150 @@
+/**
+ * `deno task data`: builds the instrument dataset under `data/` and writes
+ * `data/manifest.jsonl` (format: lib/dataset/manifest.ts).
+ *
+ * Steps: check apt packages; cut clips from corpus recordings; render GM
+ * soundfonts with fluidsynth; cut Hydrogen kit samples; list corpus photos;
+ * render allowlisted icon drawings; assign splits; write the manifest,
+ * `build.json` and (full build) the counts in docs/data.md. Every unit of
+ * work leaves a record in `data/.units/`, so a re-run skips finished work;
+ * the manifest is rebuilt from the records, deterministically for a seed.
+ *
+ * Usage: `deno task data [--small] [--seed N] [--out DIR] [--no-card]`
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type Label, LABELS } from "../../lib/labels.ts";
+import { formatManifest, type ManifestItem } from "../../lib/dataset/manifest.ts";
+import { datasetRoots, REPO_ROOT } from "../../lib/dataset/paths.ts";
+import { assignSplits } from "../../lib/dataset/splits.ts";
+import type { BuildContext, Candidate } from "./common.ts";
+import { corpusAudio, corpusPhotos, readCorpusManifest, sampleRows } from "./corpus.ts";
+import { hydrogenClips, listKitSamples } from "./hydrogen.ts";
+import { planRenders, renderSoundfonts } from "./render_gm.ts";
+import { renderDrawings, writeContactSheet } from "./drawings.ts";
+import { ensurePackages } from "./requirements.ts";
+import { createProgress } from "./progress.ts";
+import { updateDataCard } from "./data_card.ts";
+
+/** Options of {@link buildDataset}. */
+export interface BuildOptions {
+  /** Output folder. @default datasetRoots().dataDir */
+  dataDir?: string;
+  /** Corpus folder. @default datasetRoots().corpusDir */
+  corpusDir?: string;
+  /** Seed of every random choice. @default 42 */
+  seed?: number;
+  /** Tiny build for CI and tests (a few labels, files and renders). @default false */
+  small?: boolean;
+  /** Progress reporter. @default a bar on stderr */
+  progress?: (stage: string, done: number, total: number) => void;
+}
+
+/** What {@link buildDataset} produced. */
+export interface BuildResult {
+  items: ManifestItem[];
+  manifestPath: string;
+  seconds: number;
+  missingDrawings: string[];
+}
+
+const SMALL_LABELS: readonly Label[] = ["cello", "drums", "guitar"];
+
+/**
+ * Builds the dataset.
+ *
+ * @param options Folders, seed, size.
+ * @returns The manifest items and where they were written.
+ *
+ * @example
+ * ```ts
+ * const { items } = await buildDataset({ small: true, dataDir: "/tmp/amodal-data" });
+ * ```
+ */
+export async function buildDataset(options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const roots = datasetRoots();
+  const small = options.small ?? false;
+  const ctx: BuildContext = {
+    dataDir: resolve(options.dataDir ?? roots.dataDir),
+    corpusDir: resolve(options.corpusDir ?? roots.corpusDir),
+    seed: options.seed ?? 42,
+    small,
+    progress: options.progress ?? createProgress(),
+  };
+  await ensurePackages();
+  await Deno.mkdir(ctx.dataDir, { recursive: true });
+
+  const rows = await readCorpusManifest(ctx.corpusDir);
+  const audioRows = rows.filter((r) => r.modality === "audio");
+  const imageRows = rows.filter((r) => r.modality === "image");
+  const candidates: Candidate[] = [];
+
+  candidates.push(...await corpusAudio(ctx, small ? sampleRows(audioRows, 4, SMALL_LABELS) : audioRows));
+  const jobs = small
+    ? planRenders({ perLabel: 8, minPerProgram: 8, labels: SMALL_LABELS, maxPrograms: 1 })
+    : planRenders({ perLabel: 160, minPerProgram: 12 });
+  candidates.push(...await renderSoundfonts(ctx, jobs));
+  const kitSamples = (await listKitSamples()).filter((s) => !small || SMALL_LABELS.includes(s.label));
+  candidates.push(...await hydrogenClips(ctx, kitSamples, small ? 2 : 60));
+  candidates.push(...corpusPhotos(small ? sampleRows(imageRows, 24, ["drums", "guitar"]) : imageRows));
+  const drawings = await renderDrawings(ctx, small ? SMALL_LABELS : LABELS);
+  candidates.push(...drawings.candidates);
+  if (!small) await writeContactSheet(ctx, drawings.candidates);
+
+  const ids = new Set<string>();
+  for (const c of candidates) {
+    if (ids.has(c.id)) throw new Error(`Duplicate dataset item id: ${c.id}`);
+    ids.add(c.id);
+  }
+  const decisions = assignSplits(candidates, { seed: ctx.seed });
+  const items: ManifestItem[] = candidates.map(({ heldout: _heldout, ...c }) => ({ ...c, ...decisions.get(c.id)! }));
+  const manifestPath = join(ctx.dataDir, "manifest.jsonl");
+  await Deno.writeTextFile(manifestPath, formatManifest(items));
+  const seconds = (performance.now() - started) / 1000;
+  await Deno.writeTextFile(
+    join(ctx.dataDir, "build.json"),
+    JSON.stringify(
+      { seed: ctx.seed, small, items: items.length, seconds: Math.round(seconds), missingDrawings: drawings.missing },
+      null,
+      2,
+    ) +
+      "\n",
+  );
+  return { items, manifestPath, seconds, missingDrawings: drawings.missing };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      small: { type: "boolean", default: false },
+      seed: { type: "string", default: "42" },
+      out: { type: "string" },
+      "no-card": { type: "boolean", default: false },
+    },
+  });
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new RangeError(`--seed must be an integer, got "${values.seed}"`);
+  try {
+    const result = await buildDataset({ small: values.small, seed, ...(values.out ? { dataDir: values.out } : {}) });
+    const bySplit = new Map<string, number>();
+    for (const item of result.items) {
+      bySplit.set(`${item.modality} ${item.split}`, (bySplit.get(`${item.modality} ${item.split}`) ?? 0) + 1);
+    }
+    console.log(`Wrote ${result.items.length} items to ${result.manifestPath} in ${result.seconds.toFixed(0)} s`);
+    for (const [key, n] of [...bySplit].sort()) console.log(`  ${key}: ${n}`);
+    if (result.missingDrawings.length > 0) {
+      console.log(`Allowlisted icons not in their sets: ${result.missingDrawings.join(", ")}`);
+    }
+    if (!values.small && !values.out && !values["no-card"]) {
+      await updateDataCard(join(REPO_ROOT, "docs/data.md"), result.items, result.seconds);
+      console.log("Updated the counts in docs/data.md");
+    }
+  } catch (error) {
+    console.error(`\n${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Shared pieces of the dataset builder: the candidate item type, clip
+ * writing, and per-unit completion records that make re-runs incremental.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { encodeWav } from "../../lib/media/encode_wav.ts";
+import type { ManifestItem } from "../../lib/dataset/manifest.ts";
+
+/** A manifest item before splitting, plus whether its source is held out. */
+export type Candidate = Omit<ManifestItem, "split" | "splitBy"> & { heldout: boolean };
+
+/** Settings every stage gets. */
+export interface BuildContext {
+  /** Absolute data folder. */
+  dataDir: string;
+  /** Absolute corpus folder. */
+  corpusDir: string;
+  /** Base seed. */
+  seed: number;
+  /** Tiny CI build. */
+  small: boolean;
+  /** Progress reporter. */
+  progress: (stage: string, done: number, total: number) => void;
+}
+
+/** Clip length in seconds (the paper's unit). */
+export const CLIP_SECONDS = 1;
+/** Clip sample rate. */
+export const SAMPLE_RATE = 16000;
+
+/** Replaces characters that are awkward in file names. */
+export function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+|_+$/g, "");
+}
+
+/** Writes a 16 kHz mono 16-bit WAV, creating folders. */
+export async function writeClip(path: string, samples: Float32Array): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  await Deno.writeFile(path, encodeWav(samples, SAMPLE_RATE));
+}
+
+/**
+ * Runs `produce` for a unit unless a completion record exists; the record
+ * (the unit's candidates as JSON) is written only after all its files, so an
+ * interrupted build redoes exactly the unfinished units.
+ */
+export async function cachedUnit(
+  ctx: BuildContext,
+  stage: string,
+  unitKey: string,
+  produce: () => Promise<Candidate[]>,
+): Promise<Candidate[]> {
+  const record = join(ctx.dataDir, ".units", stage, `${safeName(unitKey)}.json`);
+  try {
+    return JSON.parse(await Deno.readTextFile(record)) as Candidate[];
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const candidates = await produce();
+  await Deno.mkdir(dirname(record), { recursive: true });
+  const tmp = `${record}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(candidates));
+  await Deno.rename(tmp, record);
+  return candidates;
+}
+
+/** Runs `work` over `inputs` with at most `limit` in flight, keeping input order in the result. */
+export async function mapLimit<T, R>(
+  inputs: readonly T[],
+  limit: number,
+  work: (input: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(inputs.length);
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, inputs.length) }, async () => {
+    while (next < inputs.length) {
+      const index = next++;
+      results[index] = await work(inputs[index]!, index);
+    }
+  });
+  await Promise.all(runners);
+  return results;
+}
