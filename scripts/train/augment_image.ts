@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { loadSharp } from "../../lib/media/sharp.ts";
+import { keepAlive, loadSharp } from "../../lib/media/sharp.ts";
 import { uniform } from "./seeded_random.ts";
 
 /** What one augmented view did. */
@@ -55,9 +55,9 @@ export async function augmentImage(bytes: Uint8Array, rand: () => number): Promi
   const sharp = await loadSharp();
   // Bake EXIF orientation first so the crop box refers to the upright image; flatten alpha on
   // white as decodeImage would, so the colour ops never touch an alpha channel.
-  const upright = await sharp(bytes).rotate().flatten({ background: "#ffffff" }).png().toBuffer({
-    resolveWithObject: true,
-  });
+  const upright = await keepAlive(
+    sharp(bytes).rotate().flatten({ background: "#ffffff" }).png().toBuffer({ resolveWithObject: true }),
+  );
   const { width: w, height: h } = upright.info;
   const box = {
     left: Math.floor(a.crop.left * w),
@@ -69,10 +69,12 @@ export async function augmentImage(bytes: Uint8Array, rand: () => number): Promi
   box.height = Math.min(box.height, h - box.top);
   let img = sharp(upright.data).extract(box);
   if (a.flip) img = img.flop();
-  const out = await img
-    .modulate({ brightness: a.brightness, saturation: a.saturation, hue: a.hue })
-    .linear(a.contrast, 128 * (1 - a.contrast))
-    .png({ compressionLevel: 1 })
-    .toBuffer();
+  const out = await keepAlive(
+    img
+      .modulate({ brightness: a.brightness, saturation: a.saturation, hue: a.hue })
+      .linear(a.contrast, 128 * (1 - a.contrast))
+      .png({ compressionLevel: 1 })
+      .toBuffer(),
+  );
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
