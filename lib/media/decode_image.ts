@@ -22,8 +22,12 @@
  *    bilinear interpolation whose triangle filter widens with the
  *    reduction factor, so large downscales are anti-aliased; TF's
  *    `resize_bilinear` samples only the 4 nearest pixels and aliases there.
- *    Training features come from this same function, so train and serve
- *    agree whichever choice is made.
+ *    When enlarging (small photos), libvips samples source position
+ *    `x * in / out - 0.5`: plain bilinear, on a grid half an output pixel
+ *    off the centre-aligned one (TF's legacy `resize_bilinear` is off by
+ *    half a pixel the other way, at `x * in / out`); the tests pin this
+ *    against an independent implementation. Training features come from
+ *    this same function, so train and serve agree.
  * 7. Output 8-bit sRGB, row-major HWC (grey, CMYK and 16-bit inputs are
  *    converted).
  *
