@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { fromFileUrl, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Runtime configuration of the service. */
 export interface Config {
@@ -53,7 +54,7 @@ export interface Config {
 }
 
 /** Repository root, derived from this file's location so cwd does not matter. */
-export const REPO_ROOT: string = resolve(fromFileUrl(new URL("../", import.meta.url)));
+export const REPO_ROOT: string = resolve(fileURLToPath(new URL("../", import.meta.url)));
 
 function int(env: (k: string) => string | undefined, key: string, fallback: number): number {
   const raw = env(key);

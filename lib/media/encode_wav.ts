@@ -16,7 +16,7 @@
  * const wav = encodeWav(new Float32Array(16000), 16000); // 1 s of silence
  * ```
  */
-export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array {
+export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(44 + samples.length * 2);
   const view = new DataView(bytes.buffer);
   const ascii = (offset: number, text: string) => {

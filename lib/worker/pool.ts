@@ -37,7 +37,7 @@ interface Pending {
   job: Job;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  timer: number;
+  timer?: ReturnType<typeof setTimeout>;
   slot?: Slot;
 }
 
@@ -114,7 +114,7 @@ export class WorkerPool {
       );
     }
     return new Promise((resolve, reject) => {
-      const pending: Pending = { id: this.#nextId++, job, resolve, reject, timer: 0 };
+      const pending: Pending = { id: this.#nextId++, job, resolve, reject, timer: undefined };
       pending.timer = setTimeout(() => this.#expire(pending), this.#opts.timeoutMs);
       this.#queue.push(pending);
       this.#dispatch();

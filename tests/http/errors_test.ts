@@ -6,7 +6,7 @@ const photoDir = join(SHARED, "corpus/images/gpiosenka/banjo");
 const photo = () => Deno.readFile(join(photoDir, Array.from(Deno.readDirSync(photoDir))[0]!.name));
 
 /** A PNG header declaring 100000 x 100000 pixels, with a valid IHDR CRC. */
-function hugePngHeader(): Uint8Array {
+function hugePngHeader(): Uint8Array<ArrayBuffer> {
   const ihdr = new Uint8Array(17);
   const view = new DataView(ihdr.buffer);
   ihdr.set([0x49, 0x48, 0x44, 0x52]); // "IHDR"
