@@ -11,6 +11,8 @@ import { requestId } from "hono/request-id";
 import type { Config } from "./config.ts";
 import { ProblemError } from "./errors.ts";
 import { accessLog } from "./http/access_log.ts";
+import { apiKeys } from "./http/api_keys.ts";
+import { rateLimit } from "./http/rate_limit.ts";
 import { notFound, onError } from "./http/on_error.ts";
 import type { WorkerPool } from "./worker/pool.ts";
 import { inferRoutes } from "../routes/infer.ts";
@@ -21,6 +23,8 @@ export interface AppDeps {
   config: Config;
   pool: WorkerPool;
   info: ServiceInfo;
+  /** sha256 digests of accepted API keys; undefined = open service. */
+  keyHashes?: Uint8Array[];
   /** Write access-log lines here (default: stdout). */
   log?: (line: string) => void;
 }
@@ -28,7 +32,7 @@ export interface AppDeps {
 /**
  * Assembles middleware and routes.
  *
- * Request lifecycle: request id -> access log -> CORS -> body limit -> route
+ * Request lifecycle: request id -> access log -> CORS -> API key -> rate limit -> body limit -> route
  * (read upload -> worker pool -> JSON) -> problem+json on any error.
  *
  * @param deps Configuration, worker pool and model facts.
@@ -41,6 +45,10 @@ export function createApp(deps: AppDeps): Hono {
   app.use(accessLog(deps.log ? { write: deps.log } : {}));
   if (config.corsOrigins.length > 0) {
     app.use(cors({ origin: config.corsOrigins, exposeHeaders: ["X-Request-Id", "Server-Timing", "Retry-After"] }));
+  }
+  if (deps.keyHashes) app.use("/v1/*", apiKeys(deps.keyHashes));
+  if (config.rateLimitPerSecond > 0) {
+    app.use("/v1/*", rateLimit({ ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }));
   }
   app.use(
     "/v1/*",

@@ -9,6 +9,7 @@ import { createApp } from "./app.ts";
 import { WorkerPool } from "./worker/pool.ts";
 import { ensureEncoders } from "./weights/ensure_encoders.ts";
 import { readServiceInfo } from "./service_info.ts";
+import { readKeyHashes } from "./http/api_keys.ts";
 
 /** A running service. */
 export interface RunningService {
@@ -41,6 +42,7 @@ export async function startService(
   const image = encoders[config.imageEncoder];
   if (!audio || !image) throw new Error(`Unknown encoder: ${config.audioEncoder} / ${config.imageEncoder}`);
   const info = await readServiceInfo(config, [audio.card, image.card]);
+  const keyHashes = config.apiKeysFile ? await readKeyHashes(config.apiKeysFile) : undefined;
   const pool = new WorkerPool({
     workerUrl: new URL("./worker/inference_worker.ts", import.meta.url),
     init: { type: "init", config, encoders: { audio, image }, joint: info.joint !== undefined },
@@ -55,7 +57,7 @@ export async function startService(
     pool.close();
     throw error;
   }
-  const app = createApp({ config, pool, info, ...(options.quiet ? { log: () => {} } : {}) });
+  const app = createApp({ config, pool, info, keyHashes, ...(options.quiet ? { log: () => {} } : {}) });
   const server = Deno.serve({ port: config.port, hostname: config.hostname, onListen: () => {} }, app.fetch);
   const address = server.addr as Deno.NetAddr;
   const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname;
