@@ -92,7 +92,12 @@ export async function buildDataset(options: BuildOptions = {}): Promise<BuildRes
   candidates.push(...corpusPhotos(small ? sampleRows(imageRows, 24, ["drums", "guitar"]) : imageRows));
   const drawings = await renderDrawings(ctx, small ? SMALL_LABELS : LABELS);
   candidates.push(...drawings.candidates);
-  if (!small) await writeContactSheet(ctx, drawings.candidates);
+  if (!small) {
+    // The sheet is for review only; a failure to draw it must not stop the build.
+    await writeContactSheet(ctx, drawings.candidates).catch((error) =>
+      console.error(`No contact sheet: ${error.message}`)
+    );
+  }
 
   const ids = new Set<string>();
   for (const c of candidates) {

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { DRAWING_ALLOWLIST, ICON_SETS } from "../../lib/dataset/drawing_allowlist.ts";
-import { loadSharp } from "../../lib/media/sharp.ts";
+import { keepAlive, loadSharp } from "../../lib/media/sharp.ts";
 import type { Label } from "../../lib/labels.ts";
 import { type BuildContext, cachedUnit, type Candidate, safeName } from "./common.ts";
 
@@ -75,21 +75,25 @@ export function iconSvg(set: IconifyJson, name: string): string | null {
 /** Renders an SVG document centred on a white square PNG. */
 async function renderPng(svg: string): Promise<Uint8Array> {
   const sharp = await loadSharp();
-  const icon = await sharp(new TextEncoder().encode(svg), { density: 72 }).png().toBuffer({ resolveWithObject: true });
+  const icon = await keepAlive(
+    sharp(new TextEncoder().encode(svg), { density: 72 }).png().toBuffer({ resolveWithObject: true }),
+  );
   const { width, height } = icon.info;
   const left = Math.floor((DRAWING_SIZE - width) / 2);
   const top = Math.floor((DRAWING_SIZE - height) / 2);
-  const png = await sharp(icon.data)
-    .extend({
-      left,
-      top,
-      right: DRAWING_SIZE - width - left,
-      bottom: DRAWING_SIZE - height - top,
-      background: { r: 255, g: 255, b: 255, alpha: 1 },
-    })
-    .flatten({ background: { r: 255, g: 255, b: 255 } })
-    .png()
-    .toBuffer();
+  const png = await keepAlive(
+    sharp(icon.data)
+      .extend({
+        left,
+        top,
+        right: DRAWING_SIZE - width - left,
+        bottom: DRAWING_SIZE - height - top,
+        background: { r: 255, g: 255, b: 255, alpha: 1 },
+      })
+      .flatten({ background: { r: 255, g: 255, b: 255 } })
+      .png()
+      .toBuffer(),
+  );
   return new Uint8Array(png);
 }
 
@@ -161,19 +165,23 @@ export async function writeContactSheet(ctx: BuildContext, drawings: readonly Ca
   const composites = [];
   for (let i = 0; i < sorted.length; i++) {
     const item = sorted[i]!;
-    const thumb = await sharp(await Deno.readFile(join(ctx.dataDir, item.path))).resize(cell, cell - 16).png()
-      .toBuffer();
+    const source = await Deno.readFile(join(ctx.dataDir, item.path));
+    const thumb = await keepAlive(sharp(source).resize(cell, cell - 16).png().toBuffer());
     const caption = `${item.label}: ${item.unit}`.replace(/&/g, "&amp;").replace(/</g, "&lt;").slice(0, 30);
-    const text = await sharp(new TextEncoder().encode(
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${cell}" height="16"><rect width="100%" height="100%" fill="#eee"/>` +
-        `<text x="2" y="12" font-size="9" font-family="sans-serif">${caption}</text></svg>`,
-    )).png().toBuffer();
+    const text = await keepAlive(
+      sharp(new TextEncoder().encode(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${cell}" height="16"><rect width="100%" height="100%" fill="#eee"/>` +
+          `<text x="2" y="12" font-size="9" font-family="sans-serif">${caption}</text></svg>`,
+      )).png().toBuffer(),
+    );
     const x = (i % columns) * cell;
     const y = Math.floor(i / columns) * cell;
     composites.push({ input: thumb, left: x, top: y }, { input: text, left: x, top: y + cell - 16 });
   }
   const path = join(ctx.dataDir, "images/drawing/contact_sheet.png");
-  await sharp({ create: { width: columns * cell, height: rows * cell, channels: 3, background: "#ffffff" } })
-    .composite(composites).png().toFile(path);
+  await keepAlive(
+    sharp({ create: { width: columns * cell, height: rows * cell, channels: 3, background: "#ffffff" } })
+      .composite(composites).png().toFile(path),
+  );
   return path;
 }

@@ -73,8 +73,10 @@ export async function listKitSamples(dir = HYDROGEN_DIR): Promise<KitSample[]> {
 }
 
 async function readAsDecodable(path: string): Promise<Uint8Array> {
-  if (!/\.aiff?$/i.test(path)) return await Deno.readFile(path);
-  // The project's decoders take WAV/FLAC/...; AIFF goes through sox first.
+  const bytes = await Deno.readFile(path);
+  // The project's decoders take WAV/FLAC/...; AIFF ("FORM", even when named
+  // .wav, as one Audiophob sample is) goes through sox first.
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "FORM") return bytes;
   const { code, stdout, stderr } = await new Deno.Command("sox", {
     args: [path, "-t", "wav", "-b", "16", "-"],
     stdout: "piped",
