@@ -1,10 +1,12 @@
 /**
  * Any supported audio file -> mono 16 kHz float samples for the audio encoders.
  *
- * WAV with integer PCM or float samples takes the fast path (our reader +
- * libsamplerate, no ffmpeg start-up); everything else, including WAV
- * encodings the fast path does not handle (A-law, µ-law, ADPCM, > 192 kHz),
- * goes through ffmpeg.
+ * WAV with integer PCM or float samples takes the fast path (our reader, no
+ * ffmpeg start-up); everything else, including WAV encodings the fast path
+ * does not handle (A-law, µ-law, ADPCM), is decoded by ffmpeg at its own
+ * rate. Both then go through the same `downmix()` (channel average) and
+ * `resample()` (band-limited, to 16 kHz), so a recording gives the same
+ * samples whatever format it arrives in.
  *
  * @module
  */
@@ -61,21 +63,18 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeAudioOptions
     format = sniffed.format;
   }
 
-  let decoded: DecodedAudio;
-  if (format === "wav" && isFastPathWav(readWavHeader(bytes))) {
-    const wav = decodeWav(bytes, { maxSeconds });
-    decoded = {
-      samples: await resample(downmix(wav.channels), wav.sampleRate, MODEL_SAMPLE_RATE),
-      sampleRate: MODEL_SAMPLE_RATE,
-      durationSeconds: wav.durationSeconds,
-      truncated: wav.truncated,
-    };
-    // ceil(maxSeconds * rate) input frames can round up to one sample past the limit.
-    const limit = Math.round(maxSeconds * MODEL_SAMPLE_RATE);
-    if (decoded.samples.length > limit) decoded.samples = decoded.samples.subarray(0, limit);
-  } else {
-    decoded = await decodeWithFfmpeg(bytes, { maxSeconds });
-  }
+  const pcm = format === "wav" && isFastPathWav(readWavHeader(bytes))
+    ? decodeWav(bytes, { maxSeconds })
+    : await decodeWithFfmpeg(bytes, { maxSeconds });
+  const samples = resample(downmix(pcm.channels), pcm.sampleRate, MODEL_SAMPLE_RATE);
+  // ceil(maxSeconds * rate) input frames can round to one sample past the limit.
+  const limit = Math.round(maxSeconds * MODEL_SAMPLE_RATE);
+  const decoded: DecodedAudio = {
+    samples: samples.length > limit ? samples.subarray(0, limit) : samples,
+    sampleRate: MODEL_SAMPLE_RATE,
+    durationSeconds: pcm.durationSeconds,
+    truncated: pcm.truncated,
+  };
   // Float sources and the resampler's ringing can leave [-1, 1]; the encoders assume it.
   const s = decoded.samples;
   for (let i = 0; i < s.length; i++) {

@@ -18,11 +18,13 @@
 
 import createFFmpegCore from "@ffmpeg/core";
 import { ProblemError } from "../errors.ts";
-import { MODEL_SAMPLE_RATE } from "./resample.ts";
+import { MAX_RESAMPLE_RATE, MIN_RESAMPLE_RATE } from "./resample.ts";
+import type { PcmAudio } from "./wav.ts";
 
 /** The subset of the Emscripten module that @ffmpeg/core exposes and we use. */
 interface FfmpegCore {
   exec(...args: string[]): number;
+  ffprobe(...args: string[]): number;
   reset(): void;
   setLogger(logger: (entry: { type: string; message: string }) => void): void;
   setTimeout(ms: number): void;
@@ -92,30 +94,43 @@ function discard(entry: { core: Promise<FfmpegCore> }): void {
   if (current === entry) current = undefined;
 }
 
-/** Outcome of one ffmpeg command line. */
+/** Outcome of one ffmpeg or ffprobe command line. */
 type RunResult =
   | { ok: true; output: Uint8Array; log: string[] }
   | { ok: false; log: string[]; timedOut: boolean }
   | { ok: false; log: string[]; trap: Error };
 
 /**
- * Runs one ffmpeg command line with `input` as the file `in`, returning the
- * bytes ffmpeg wrote to `out` and its log.
+ * Runs one ffmpeg (or ffprobe) command line with `input` as the file `in`,
+ * returning the bytes the tool wrote to `out` and its log.
  */
-async function run(input: Uint8Array, args: (string | number)[], timeoutMs: number): Promise<RunResult> {
+async function run(
+  input: Uint8Array,
+  args: (string | number)[],
+  timeoutMs: number,
+  tool: "exec" | "ffprobe" = "exec",
+): Promise<RunResult> {
   for (let attempt = 0;; attempt++) {
     const entry = acquire();
     const ffmpeg = await entry.core;
     const fresh = entry.runs++ === 0;
-    const result = runOn(ffmpeg, input, args.map(String), timeoutMs);
-    if (!result.ok || ffmpeg.HEAPU8.byteLength > MAX_HEAP_BYTES) discard(entry);
+    const result = runOn(ffmpeg, tool, input, args.map(String), timeoutMs);
+    // ffprobe runs with `-v error`: anything it logged means it hit an error.
+    const complained = tool === "ffprobe" && result.log.some((line) => line.trim() !== "");
+    if (!result.ok || complained || ffmpeg.HEAPU8.byteLength > MAX_HEAP_BYTES) discard(entry);
     // A trap on a core that had run before may be the previous runs' fault: retry once.
     if (!result.ok && "trap" in result && !fresh && attempt === 0) continue;
     return result;
   }
 }
 
-function runOn(ffmpeg: FfmpegCore, input: Uint8Array, args: string[], timeoutMs: number): RunResult {
+function runOn(
+  ffmpeg: FfmpegCore,
+  tool: "exec" | "ffprobe",
+  input: Uint8Array,
+  args: string[],
+  timeoutMs: number,
+): RunResult {
   const log: string[] = [];
   ffmpeg.setLogger(({ message }) => log.push(message));
   // ffmpeg checks this deadline between packets and aborts the run.
@@ -123,9 +138,17 @@ function runOn(ffmpeg: FfmpegCore, input: Uint8Array, args: string[], timeoutMs:
   const started = performance.now();
   try {
     ffmpeg.FS.writeFile("in", input);
-    const code = ffmpeg.exec(...args);
-    if (code !== 0) return { ok: false, log, timedOut: performance.now() - started >= timeoutMs };
-    return { ok: true, output: ffmpeg.FS.readFile("out"), log };
+    const code = ffmpeg[tool](...args);
+    // ffprobe leaves the exit code at -1 even on success: judge it by its report
+    // (written even when probing failed; the caller reads the log then).
+    let output: Uint8Array | undefined;
+    try {
+      output = ffmpeg.FS.readFile("out");
+    } catch { /* not written */ }
+    if ((tool === "exec" && code !== 0) || !output) {
+      return { ok: false, log, timedOut: performance.now() - started >= timeoutMs };
+    }
+    return { ok: true, output, log };
   } catch (error) {
     return { ok: false, log, trap: error instanceof Error ? error : new Error(String(error)) };
   } finally {
@@ -155,83 +178,123 @@ function reason(result: Exclude<RunResult, { ok: true }>, timeoutMs: number): st
   return line.replace(/^\[[^\]]*\]\s*/, "").replace(/^in: /, "").slice(0, 200);
 }
 
-/** "Duration: 00:01:02.50" from ffmpeg's input summary, in seconds; null when N/A. */
-function parseDuration(log: readonly string[]): number | null {
-  for (const line of log) {
-    const m = /Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(line);
-    if (m) return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
-  }
-  return null;
+/** What ffprobe reports about the first audio stream. */
+interface Probe {
+  sampleRate: number;
+  channels: number;
+  /** Container duration in seconds, when stated. */
+  duration: number | null;
 }
 
-/** Result of {@linkcode decodeWithFfmpeg}. */
-export interface FfmpegAudio {
-  /** Mono samples at 16 kHz, at most `maxSeconds` long. */
-  samples: Float32Array;
-  /** Always 16000. */
-  sampleRate: number;
-  /** The container's duration; when it states none, the length decoded (a lower bound if truncated). */
-  durationSeconds: number;
-  /** True when the input is longer than `maxSeconds`. */
-  truncated: boolean;
+function parseProbe(json: Uint8Array): Probe | null {
+  const report = JSON.parse(new TextDecoder().decode(json)) as {
+    streams?: { sample_rate?: string; channels?: number }[];
+    format?: { duration?: string };
+  };
+  const stream = report.streams?.[0];
+  if (!stream) return null;
+  const duration = Number(report.format?.duration);
+  return {
+    sampleRate: Number(stream.sample_rate),
+    channels: stream.channels ?? 0,
+    duration: Number.isFinite(duration) && duration > 0 ? duration : null,
+  };
 }
 
 /**
- * Decodes any audio ffmpeg understands (MP3, Ogg Vorbis/Opus, FLAC, AAC/M4A,
- * WebM/Matroska and MP4 audio tracks, exotic WAV) to mono 16 kHz float.
+ * Decodes the first audio stream of anything ffmpeg understands (MP3, Ogg
+ * Vorbis/Opus, FLAC, AAC/M4A, WebM/Matroska and MP4 audio tracks, WAV
+ * encodings outside the fast path) to planar float at its own rate.
  *
- * ffmpeg downmixes (channel average) and resamples with swresample's default
- * windowed-sinc filter (cutoff 0.97 x Nyquist), matching `resample()` "best".
+ * Downmixing and resampling are left to `downmix()` and `resample()`, as
+ * for WAV, so that every format goes through the same filter. ffprobe runs
+ * first for the stream's rate, channel count and duration; ffmpeg is then
+ * told to keep exactly that rate and channel count, which makes a stream
+ * that changes format midway come out converted rather than garbled.
  *
  * @param bytes The encoded file.
  * @param options `maxSeconds` (default 30) of audio to decode; `timeoutMs`
  *   (default 20000) after which ffmpeg gives up.
- * @returns Samples, rate, full duration and whether the audio was cut.
+ * @returns Channels, rate, full duration and whether the audio was cut.
  * @throws {ProblemError} 422 when ffmpeg cannot decode the input, finds no
  *   audio stream, or runs out of time; the detail carries ffmpeg's reason.
  *
  * @example
  * ```ts
- * const { samples } = await decodeWithFfmpeg(await Deno.readFile("a.mp3"), { maxSeconds: 10 });
+ * const { channels, sampleRate } = await decodeWithFfmpeg(await Deno.readFile("a.mp3"), { maxSeconds: 10 });
  * ```
  */
 export async function decodeWithFfmpeg(
   bytes: Uint8Array,
   options: { maxSeconds?: number; timeoutMs?: number } = {},
-): Promise<FfmpegAudio> {
+): Promise<PcmAudio> {
   const maxSeconds = options.maxSeconds ?? 30;
-  const maxSamples = Math.round(maxSeconds * MODEL_SAMPLE_RATE);
-  // Decode a little past the limit so "exactly maxSeconds long" and "longer" can be told apart.
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const result = await run(bytes, [
+  const probed = await run(
+    bytes,
+    [
+      "-v",
+      "error",
+      "-select_streams",
+      "a:0",
+      "-show_entries",
+      "stream=sample_rate,channels:format=duration",
+      "-of",
+      "json",
+      "-o",
+      "out",
+      "in",
+    ],
+    timeoutMs,
+    "ffprobe",
+  );
+  if (!probed.ok) throw new ProblemError(422, `Cannot decode audio: ${reason(probed, timeoutMs)}`);
+  const probe = parseProbe(probed.output);
+  if (!probe) {
+    const why = probed.log.some((line) => line.trim() !== "")
+      ? reason({ ok: false, log: probed.log, timedOut: false }, timeoutMs)
+      : "the input has no audio stream";
+    throw new ProblemError(422, `Cannot decode audio: ${why}`);
+  }
+  const { sampleRate, channels } = probe;
+  if (!(sampleRate >= MIN_RESAMPLE_RATE && sampleRate <= MAX_RESAMPLE_RATE) || !(channels >= 1 && channels <= 64)) {
+    throw new ProblemError(422, `Cannot decode audio: unsupported stream (${sampleRate} Hz, ${channels} channels)`);
+  }
+
+  // Decode a little past the limit so "exactly maxSeconds long" and "longer" can be told apart.
+  const decoded = await run(bytes, [
     "-hide_banner",
     "-i",
     "in",
-    "-vn",
-    "-sn",
-    "-dn",
+    "-map",
+    "0:a:0",
     "-t",
     maxSeconds + 0.25,
     "-ac",
-    1,
+    channels,
     "-ar",
-    MODEL_SAMPLE_RATE,
+    sampleRate,
     "-f",
     "f32le",
     "out",
   ], timeoutMs);
-  if (!result.ok) throw new ProblemError(422, `Cannot decode audio: ${reason(result, timeoutMs)}`);
-  // A copy: the view must start 4-byte aligned and cover whole samples.
-  const decoded = new Float32Array(result.output.slice(0, result.output.byteLength & ~3).buffer);
-  if (decoded.length === 0) throw new ProblemError(422, "Cannot decode audio: no audio samples in the input");
-  const stated = parseDuration(result.log);
-  const truncated = decoded.length > maxSamples || (stated !== null && stated > maxSeconds + 0.01);
-  const samples = decoded.slice(0, Math.min(decoded.length, maxSamples));
+  if (!decoded.ok) throw new ProblemError(422, `Cannot decode audio: ${reason(decoded, timeoutMs)}`);
+  const frames = Math.floor(decoded.output.byteLength / (4 * channels));
+  if (frames === 0) throw new ProblemError(422, "Cannot decode audio: no audio samples in the input");
+  const maxFrames = Math.ceil(maxSeconds * sampleRate);
+  const kept = Math.min(frames, maxFrames);
+  // A copy: the view must start 4-byte aligned.
+  const interleaved = new Float32Array(decoded.output.slice(0, frames * 4 * channels).buffer);
+  const planar = Array.from({ length: channels }, (_, c) => {
+    const out = new Float32Array(kept);
+    for (let f = 0; f < kept; f++) out[f] = interleaved[f * channels + c]!;
+    return out;
+  });
   return {
-    samples,
-    sampleRate: MODEL_SAMPLE_RATE,
-    durationSeconds: stated ?? decoded.length / MODEL_SAMPLE_RATE,
-    truncated,
+    channels: planar,
+    sampleRate,
+    durationSeconds: probe.duration ?? frames / sampleRate,
+    truncated: frames > maxFrames || (probe.duration !== null && probe.duration > maxSeconds + 0.01),
   };
 }
 
@@ -251,10 +314,10 @@ const ENCODINGS = {
 export type EncodableFormat = keyof typeof ENCODINGS;
 
 /**
- * Encodes mono float audio, so tests and dataset tools can make MP3, Ogg,
- * FLAC, etc. without shipping binary fixtures.
+ * Encodes float audio, so tests and dataset tools can make MP3, Ogg, FLAC,
+ * etc. without shipping binary fixtures.
  *
- * @param samples Mono samples in [-1, 1].
+ * @param audio Mono samples, or planar channels of equal length, in [-1, 1].
  * @param sampleRate Their rate in Hz (Opus input is resampled to 48 kHz by ffmpeg).
  * @param format Output format.
  * @returns The encoded file.
@@ -265,19 +328,27 @@ export type EncodableFormat = keyof typeof ENCODINGS;
  * ```
  */
 export async function encodeAudio(
-  samples: Float32Array,
+  audio: Float32Array | readonly Float32Array[],
   sampleRate: number,
   format: EncodableFormat,
 ): Promise<Uint8Array> {
+  const channels = audio instanceof Float32Array ? [audio] : audio;
+  const frames = channels[0]?.length ?? 0;
+  if (channels.length === 0 || channels.some((c) => c.length !== frames)) {
+    throw new RangeError("Cannot encode: give one or more channels of equal length");
+  }
+  const interleaved = new Float32Array(frames * channels.length);
+  channels.forEach((channel, c) => {
+    for (let f = 0; f < frames; f++) interleaved[f * channels.length + c] = channel[f]!;
+  });
   const [codec, muxer] = ENCODINGS[format];
-  const raw = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
-  const result = await run(raw, [
+  const result = await run(new Uint8Array(interleaved.buffer), [
     "-f",
     "f32le",
     "-ar",
     sampleRate,
     "-ac",
-    1,
+    channels.length,
     "-i",
     "in",
     "-c:a",

@@ -143,8 +143,8 @@ function parseFmt(view: DataView, at: number, size: number): Omit<WavHeader, "da
 
 /**
  * Whether {@linkcode decodeWav} decodes this header's encoding itself
- * (integer PCM 8/16/24/32-bit, IEEE float 32/64-bit at up to 192 kHz); other
- * WAV encodings (A-law, µ-law, ADPCM, higher rates) are left to ffmpeg.
+ * (integer PCM 8/16/24/32-bit, IEEE float 32/64-bit); other WAV encodings
+ * (A-law, µ-law, ADPCM, ...) are left to ffmpeg.
  *
  * @param header A header from {@linkcode readWavHeader}.
  * @returns True when the fast path applies.
@@ -152,8 +152,7 @@ function parseFmt(view: DataView, at: number, size: number): Omit<WavHeader, "da
 export function isFastPathWav(header: WavHeader): boolean {
   const pcm = header.encoding === FORMAT_PCM && [8, 16, 24, 32].includes(header.bitsPerSample);
   const float = header.encoding === FORMAT_FLOAT && [32, 64].includes(header.bitsPerSample);
-  // 192 kHz is the resampler's input limit (libsamplerate-js).
-  return (pcm || float) && header.sampleRate <= 192_000;
+  return pcm || float;
 }
 
 /**
@@ -174,7 +173,7 @@ export function decodeWav(bytes: Uint8Array, options: { maxSeconds?: number } = 
   const maxSeconds = options.maxSeconds ?? 30;
   const header = readWavHeader(bytes);
   if (!isFastPathWav(header)) {
-    fail(`unsupported encoding ${header.encoding} with ${header.bitsPerSample}-bit samples at ${header.sampleRate} Hz`);
+    fail(`unsupported encoding ${header.encoding} with ${header.bitsPerSample}-bit samples`);
   }
   if (header.frames === 0) fail("the data chunk holds no complete sample frame");
   const { channels: count, sampleRate, bitsPerSample, dataOffset } = header;

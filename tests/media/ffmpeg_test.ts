@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ProblemError } from "../../lib/errors.ts";
 import { decodeWithFfmpeg, type EncodableFormat, encodeAudio } from "../../lib/media/ffmpeg.ts";
-import { rms, sine, zeroCrossingFrequency } from "./_audio.ts";
+import { buildWav, int16Bytes, rms, sine, zeroCrossingFrequency } from "./_audio.ts";
 import { CORPUS_FLAC, CORPUS_JPEG, corpusFile } from "./_corpus.ts";
 
 const is422 = (pattern: RegExp) => (e: unknown) =>
@@ -11,33 +11,58 @@ const TONE = sine(1000, 44100, 2, 0.5);
 const FORMATS: EncodableFormat[] = ["mp3", "ogg", "opus", "flac", "m4a", "mp4", "aac", "webm"];
 
 for (const format of FORMATS) {
-  Deno.test(`decodeWithFfmpeg() decodes ${format} made by encodeAudio() to a 16 kHz tone`, async () => {
+  Deno.test(`decodeWithFfmpeg() decodes ${format} made by encodeAudio() at its own rate`, async () => {
     const bytes = await encodeAudio(TONE, 44100, format);
-    const { samples, sampleRate, durationSeconds, truncated } = await decodeWithFfmpeg(bytes);
-    assert.equal(sampleRate, 16000);
+    const { channels, sampleRate, durationSeconds, truncated } = await decodeWithFfmpeg(bytes);
+    // Opus always decodes at 48 kHz; the others keep the 44.1 kHz they were made at.
+    assert.equal(sampleRate, format === "opus" || format === "webm" ? 48000 : 44100);
+    assert.equal(channels.length, 1);
     assert.equal(truncated, false);
+    const [samples] = channels as [Float32Array];
     // Codecs add priming/padding of up to a few frames.
-    assert.ok(Math.abs(samples.length - 32000) < 1600, `${samples.length} samples`);
+    assert.ok(Math.abs(samples.length / sampleRate - 2) < 0.1, `${samples.length} samples`);
     assert.ok(Math.abs(durationSeconds - 2) < 0.1, `duration ${durationSeconds}`);
-    const middle = [4000, 28000] as const;
-    const f = zeroCrossingFrequency(samples, 16000, ...middle);
+    const middle = [sampleRate / 4, sampleRate * 7 / 4] as const;
+    const f = zeroCrossingFrequency(samples, sampleRate, ...middle);
     assert.ok(Math.abs(f - 1000) < 1, `measured ${f} Hz`);
     const level = rms(samples, ...middle);
     assert.ok(Math.abs(level - 0.5 / Math.SQRT2) < 0.03, `rms ${level}`);
   });
 }
 
+Deno.test("decodeWithFfmpeg() keeps every channel of a multichannel file", async () => {
+  // A 6-channel FLAC made from a hand-built WAV: channel c holds a tone of 200 * (c + 1) Hz.
+  const tones = Array.from({ length: 6 }, (_, c) => sine(200 * (c + 1), 48000, 1, 0.4));
+  const wav = buildWav({
+    formatTag: 0xfffe,
+    subFormat: 1,
+    channels: 6,
+    rate: 48000,
+    bits: 16,
+    data: int16Bytes(tones),
+  });
+  const fromWav = await decodeWithFfmpeg(wav);
+  assert.equal(fromWav.channels.length, 6);
+  assert.equal(fromWav.sampleRate, 48000);
+  fromWav.channels.forEach((ch, c) => {
+    const f = zeroCrossingFrequency(ch, 48000, 4800, 43200);
+    assert.ok(Math.abs(f - 200 * (c + 1)) < 0.5, `channel ${c}: ${f} Hz`);
+  });
+});
+
 Deno.test("decodeWithFfmpeg() decodes a corpus FLAC and cuts it at maxSeconds", async () => {
   const flac = await corpusFile(CORPUS_FLAC);
   const whole = await decodeWithFfmpeg(flac);
   assert.equal(whole.truncated, false);
-  assert.equal(whole.samples.length, Math.round(whole.durationSeconds * 16000));
+  const [all] = whole.channels as [Float32Array];
+  assert.equal(all.length, Math.round(whole.durationSeconds * whole.sampleRate));
   const cut = await decodeWithFfmpeg(flac, { maxSeconds: 1.5 });
   assert.equal(cut.truncated, true);
-  assert.equal(cut.samples.length, 24000);
+  const [start] = cut.channels as [Float32Array];
+  assert.equal(start.length, 1.5 * cut.sampleRate);
   assert.equal(cut.durationSeconds, whole.durationSeconds);
   // Same decoder, same start: the cut is a prefix of the whole.
-  for (let i = 0; i < 24000; i += 101) assert.ok(Math.abs(cut.samples[i]! - whole.samples[i]!) < 1e-6);
+  for (let i = 0; i < start.length; i += 101) assert.equal(start[i], all[i]);
 });
 
 Deno.test("decodeWithFfmpeg() rejects undecodable input with a 422 and recovers", async () => {
@@ -46,15 +71,15 @@ Deno.test("decodeWithFfmpeg() rejects undecodable input with a 422 and recovers"
   const cases: [string, Uint8Array, RegExp][] = [
     ["random bytes", noise, /Invalid data/],
     ["a FLAC cut inside its header", flac.subarray(0, 60), /Cannot decode audio/],
-    ["an image (no audio stream)", await corpusFile(CORPUS_JPEG), /does not contain any stream/],
+    ["an image (no audio stream)", await corpusFile(CORPUS_JPEG), /no audio stream/],
     ["empty input", new Uint8Array(0), /Cannot decode audio/],
   ];
   for (const [name, bytes, detail] of cases) {
     await assert.rejects(decodeWithFfmpeg(bytes), is422(detail), name);
   }
   // After failures the next valid input still decodes (the failed core was replaced).
-  const { samples } = await decodeWithFfmpeg(flac);
-  assert.ok(Math.abs(samples.length - 32000) < 10);
+  const { channels } = await decodeWithFfmpeg(flac);
+  assert.equal(channels[0]!.length, 88200);
 });
 
 Deno.test("decodeWithFfmpeg() gives up after timeoutMs with a 422", async () => {

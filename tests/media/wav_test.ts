@@ -211,13 +211,14 @@ for (const { name, bytes, detail } of MALFORMED) {
   });
 }
 
-Deno.test("isFastPathWav() leaves companded and > 192 kHz WAV to ffmpeg", () => {
+Deno.test("isFastPathWav() leaves companded and odd-width WAV to ffmpeg", () => {
   const cases: [Parameters<typeof buildWav>[0], boolean][] = [
     [{ formatTag: 1, channels: 1, rate: 48000, bits: 16, data: ONE_SECOND }, true],
     [{ formatTag: 3, channels: 1, rate: 192000, bits: 32, data: ONE_SECOND }, true],
     [{ formatTag: 6, channels: 1, rate: 8000, bits: 8, data: ONE_SECOND }, false],
     [{ formatTag: 7, channels: 1, rate: 8000, bits: 8, data: ONE_SECOND }, false],
-    [{ formatTag: 1, channels: 1, rate: 384000, bits: 16, data: ONE_SECOND }, false],
+    [{ formatTag: 1, channels: 1, rate: 384000, bits: 16, data: ONE_SECOND }, true],
+    [{ formatTag: 0x11, channels: 1, rate: 8000, bits: 4, data: ONE_SECOND }, false], // IMA ADPCM
     [{ formatTag: 3, channels: 1, rate: 48000, bits: 16, data: ONE_SECOND }, false],
   ];
   for (const [spec, expected] of cases) {
