@@ -117,7 +117,7 @@ function place(
     "translation-val": 0,
     retrieval: 0,
   };
-  let remaining = mode === "group" ? [...blocks].sort((a, b) => b.items.length - a.items.length) : blocks;
+  const remaining = mode === "group" ? [...blocks].sort((a, b) => b.items.length - a.items.length) : [...blocks];
   // Classify splits first: each takes the smallest block that fills it, so
   // little is cut away (and wasted) by the class balancing.
   for (const split of ["classify-test", "classify-train"] as const) {
