@@ -360,3 +360,30 @@ export async function encodeAudio(
   if (!result.ok) throw new Error(`Cannot encode ${format}: ${reason(result, 60_000)}`);
   return result.output;
 }
+
+/**
+ * Runs one ffmpeg command line on `input` (visible to ffmpeg as the file
+ * `in`) and returns what it wrote to the file `out`. For dataset tools that
+ * need more than audio decoding, e.g. a video frame at a time
+ * (`lib/dataset/video_pairs.ts`) or a lavfi test video.
+ *
+ * @param input Bytes of the input file (may be empty when the command line uses lavfi sources).
+ * @param args ffmpeg arguments, e.g. `["-ss", 1.5, "-i", "in", "-frames:v", 1, "-c:v", "png", "-f", "image2", "out"]`.
+ * @param timeoutMs Deadline ffmpeg checks between packets. @default 60000
+ * @returns The bytes of `out`.
+ * @throws {ProblemError} 422 naming ffmpeg's reason when the run fails.
+ *
+ * @example
+ * ```ts
+ * const png = await runFfmpeg(video, ["-ss", 2, "-i", "in", "-frames:v", 1, "-c:v", "png", "-f", "image2", "out"]);
+ * ```
+ */
+export async function runFfmpeg(
+  input: Uint8Array,
+  args: (string | number)[],
+  timeoutMs = 60_000,
+): Promise<Uint8Array> {
+  const result = await run(input, args, timeoutMs);
+  if (!result.ok) throw new ProblemError(422, `ffmpeg failed: ${reason(result, timeoutMs)}`);
+  return result.output;
+}
