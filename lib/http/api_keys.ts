@@ -51,7 +51,10 @@ export function apiKeys(hashes: Uint8Array[]): MiddlewareHandler {
         headers: { "www-authenticate": 'Bearer realm="amodal", error="invalid_token"' },
       });
     }
-    c.set("apiKey" as never, Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("") as never);
+    c.set(
+      "apiKey" as never,
+      Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("") as never,
+    );
     await next();
   };
 }

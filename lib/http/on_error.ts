@@ -18,8 +18,9 @@ import { ProblemError } from "../errors.ts";
 export function onError(error: Error, c: Context): Response {
   let problem: ProblemError;
   if (error instanceof ProblemError) problem = error;
-  else if (error instanceof HTTPException) problem = new ProblemError(error.status, error.message || "Request rejected");
-  else problem = new ProblemError(500, "Internal error; the request id identifies it in the logs");
+  else if (error instanceof HTTPException) {
+    problem = new ProblemError(error.status, error.message || "Request rejected");
+  } else problem = new ProblemError(500, "Internal error; the request id identifies it in the logs");
   if (problem.status >= 500) {
     console.error(JSON.stringify({
       level: "error",

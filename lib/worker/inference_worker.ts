@@ -36,7 +36,7 @@ self.onmessage = async (event: MessageEvent) => {
   if (msg.type !== "job") return;
   try {
     const bytes = msg.bytes as Uint8Array;
-    if (testHooks) triggerTestFault(bytes);
+    if (testHooks) await triggerTestFault(bytes);
     const result = msg.op === "classify"
       ? await pipeline!.classify(bytes, msg.options?.topK)
       : await pipeline!.embed(bytes, msg.options?.space ?? "joint");
@@ -55,10 +55,18 @@ function serialise(error: unknown) {
   return { status: 500, detail: "Internal error while processing the file" };
 }
 
-function triggerTestFault(bytes: Uint8Array): void {
+async function triggerTestFault(bytes: Uint8Array): Promise<void> {
   const head = new TextDecoder().decode(bytes.subarray(0, 32));
-  if (head.startsWith(CRASH_MAGIC)) setTimeout(() => { throw new Error("test-induced worker crash"); });
-  if (head.startsWith(HANG_MAGIC)) while (true) { /* spin until the deadline terminates us */ }
+  if (head.startsWith(CRASH_MAGIC)) {
+    // An uncaught error outside the job's promise chain, as a real WASM abort would be.
+    setTimeout(() => {
+      throw new Error("test-induced worker crash");
+    });
+    await new Promise(() => {});
+  }
+  if (head.startsWith(HANG_MAGIC)) {
+    while (true) { /* spin until the deadline terminates the worker */ }
+  }
 }
 
 /** First calls of sharp and onnxruntime are slow (~150 ms); pay that at start, not on a request. */

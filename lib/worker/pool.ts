@@ -86,9 +86,10 @@ export class WorkerPool {
   }
 
   /** Current load, for health reporting and the sizing rule. */
-  stats(): { workers: number; busy: number; queued: number; restarts: number } {
+  stats(): { workers: number; ready: number; busy: number; queued: number; restarts: number } {
     return {
       workers: this.#slots.length,
+      ready: this.#slots.filter((s) => s.ready).length,
       busy: this.#slots.filter((s) => s.current).length,
       queued: this.#queue.length,
       restarts: this.restarts,
@@ -108,9 +109,13 @@ export class WorkerPool {
     const busy = this.#slots.filter((s) => s.current || !s.ready).length;
     if (busy >= this.#slots.length && this.#queue.length >= this.#opts.queueSize) {
       return Promise.reject(
-        new ProblemError(503, `All ${this.#slots.length} workers are busy and ${this.#queue.length} requests are waiting`, {
-          headers: { "retry-after": "1" },
-        }),
+        new ProblemError(
+          503,
+          `All ${this.#slots.length} workers are busy and ${this.#queue.length} requests are waiting`,
+          {
+            headers: { "retry-after": "1" },
+          },
+        ),
       );
     }
     return new Promise((resolve, reject) => {
@@ -204,7 +209,10 @@ export class WorkerPool {
       slot.current = pending;
       const { job } = pending;
       const transfer = job.bytes ? [job.bytes.buffer as ArrayBuffer] : [];
-      slot.worker.postMessage({ type: "job", id: pending.id, op: job.op, bytes: job.bytes, options: job.options }, transfer);
+      slot.worker.postMessage(
+        { type: "job", id: pending.id, op: job.op, bytes: job.bytes, options: job.options },
+        transfer,
+      );
     }
   }
 

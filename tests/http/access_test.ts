@@ -11,7 +11,10 @@ const wav = () => encodeWav(new Float32Array(8000).map((_, i) => 0.2 * Math.sin(
 
 Deno.test("API keys, rate limits, CORS and request ids", serverTest, async (t) => {
   const keysFile = await Deno.makeTempFile();
-  await Deno.writeTextFile(keysFile, `# test keys\n${await sha256Hex("secret-one")}\n${await sha256Hex("secret-two")}\n`);
+  await Deno.writeTextFile(
+    keysFile,
+    `# test keys\n${await sha256Hex("secret-one")}\n${await sha256Hex("secret-two")}\n`,
+  );
   const service = await startTestService({
     apiKeysFile: keysFile,
     rateLimitPerSecond: 0.5,

@@ -4,7 +4,11 @@ import { encodeWav } from "../../lib/media/encode_wav.ts";
 import { cosine, post, serverTest, SHARED, startTestService } from "./_service.ts";
 
 const corpus = join(SHARED, "corpus");
-const jpg = join(corpus, "images/gpiosenka/violin", Array.from(Deno.readDirSync(join(corpus, "images/gpiosenka/violin")))[0]!.name);
+const jpg = join(
+  corpus,
+  "images/gpiosenka/violin",
+  Array.from(Deno.readDirSync(join(corpus, "images/gpiosenka/violin")))[0]!.name,
+);
 const flacDir = join(corpus, "audio/iowa_pitchfinder/violin");
 const flac = join(flacDir, Array.from(Deno.readDirSync(flacDir))[0]!.name);
 

@@ -5,6 +5,16 @@ import { post, serverTest, startTestService } from "./_service.ts";
 const wav = () => encodeWav(new Float32Array(16000).map((_, i) => 0.2 * Math.sin(i / 5)), 16000);
 const magic = (text: string) => new TextEncoder().encode(text.padEnd(64, " "));
 
+/** A replacement worker loads its models before it takes work; wait for that as /healthz shows it. */
+async function untilReady(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const body = await (await fetch(`${url}/healthz`)).json();
+    if (body.workers.ready === body.workers.workers) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("worker did not come back within 60 s");
+}
+
 Deno.test("a crashed or hung worker is replaced and later requests succeed", serverTest, async (t) => {
   const service = await startTestService({ testHooks: true, requestTimeoutMs: 6000 });
   const embed = `${service.url}/v1/embed?space=encoder`;
@@ -14,6 +24,7 @@ Deno.test("a crashed or hung worker is replaced and later requests succeed", ser
       assert.equal(res.status, 500);
       assert.equal(res.type, "application/problem+json");
       assert.equal(service.pool.stats().restarts, 1);
+      await untilReady(service.url);
       const ok = await post(embed, wav());
       assert.equal(ok.status, 200, JSON.stringify(ok.json));
     });
@@ -22,6 +33,7 @@ Deno.test("a crashed or hung worker is replaced and later requests succeed", ser
       assert.equal(res.status, 504);
       assert.equal(res.type, "application/problem+json");
       assert.equal(service.pool.stats().restarts, 2);
+      await untilReady(service.url);
       const ok = await post(embed, wav());
       assert.equal(ok.status, 200, JSON.stringify(ok.json));
     });
