@@ -85,18 +85,20 @@ Deno.test("decodeImage() flattens transparency onto white", async () => {
   near(at(pixels, 180, 112), [0, 0, 255], 0, "opaque side");
 });
 
-Deno.test("decodeImage() applies the EXIF orientation before cropping", async () => {
-  // Stored 200x100 (landscape); orientation 6 means "rotate 90° clockwise to display".
-  const stored = quadrants(200, 100);
-  const jpeg = await encodeImage(stored, { width: 200, height: 100, channels: 3 }, "jpeg", { orientation: 6 });
-  const { pixels, width, height } = await decodeImage(jpeg);
-  assert.deepEqual([width, height], [100, 200]);
-  // Stored top-left (green) goes to the top-right, stored bottom-left (red) to the top-left,
-  // the stored right half (blue) to the bottom.
-  near(at(pixels, 170, 50), [0, 255, 0], 40, "top right");
-  near(at(pixels, 50, 50), [255, 0, 0], 40, "top left");
-  near(at(pixels, 112, 170), [0, 0, 255], 40, "bottom");
-});
+for (const [w, h] of [[200, 100], [1280, 640]] as const) {
+  // The larger size takes the shrink-on-load path (resize before crop), the smaller the exact one.
+  Deno.test(`decodeImage() applies the EXIF orientation before cropping (${w}x${h})`, async () => {
+    // Stored landscape; orientation 6 means "rotate 90° clockwise to display".
+    const jpeg = await encodeImage(quadrants(w, h), { width: w, height: h, channels: 3 }, "jpeg", { orientation: 6 });
+    const { pixels, width, height } = await decodeImage(jpeg);
+    assert.deepEqual([width, height], [h, w]);
+    // Stored top-left (green) goes to the top-right, stored bottom-left (red) to the top-left,
+    // the stored right half (blue) to the bottom.
+    near(at(pixels, 170, 50), [0, 255, 0], 40, "top right");
+    near(at(pixels, 50, 50), [255, 0, 0], 40, "top left");
+    near(at(pixels, 112, 170), [0, 0, 255], 40, "bottom");
+  });
+}
 
 Deno.test("decodeImage() decodes WebP, GIF, AVIF and TIFF made by sharp", async () => {
   const raw = { width: 96, height: 80, channels: 3 } as const;
