@@ -2,7 +2,7 @@
  * Compressed-audio decoding (and test-fixture encoding) with ffmpeg compiled
  * to WebAssembly (`@ffmpeg/core` 0.12, single-threaded, GPL-2.0-or-later).
  *
- * One core is loaded per isolate (each Worker has its own; ~0.25 s) and
+ * One core is loaded per isolate (each Worker has its own; 0.3–0.4 s) and
  * reused while runs succeed: `exec` runs the ffmpeg CLI synchronously and can
  * be called again. After a *failed* run the core is dropped and the next call
  * loads a fresh one: measured here, a few failed runs in a row (bad input,
