@@ -8,6 +8,7 @@
  * 1. items of held-out groups go to `heldout`;
  * 2. the classify counts are fixed for the key: the same per label, a share
  *    of the scarcest label's items (`classifyTrainShare`, `classifyTestShare`);
+ *    labels with fewer than `minPerLabel` items there take no part;
  * 3. the rest of each label is shared between translation-train,
  *    translation-val and retrieval by `fractions`;
  * 4. groups are placed greedily (classify splits first, each taking the
@@ -52,6 +53,12 @@ export interface SplitOptions {
   maxClassifyTrain?: number;
   /** Upper bound of the classify-test count per label. @default 150 */
   maxClassifyTest?: number;
+  /**
+   * Labels with fewer (non-held-out) items than this in a balance key get no
+   * classify items there (they would force the common count to ~0); all their
+   * items go to the translation and retrieval splits. @default 10
+   */
+  minPerLabel?: number;
   /** Shares of the remaining items. @default {"translation-train": 0.65, "translation-val": 0.1, retrieval: 0.25} */
   fractions?: Record<"translation-train" | "translation-val" | "retrieval", number>;
 }
@@ -208,25 +215,28 @@ export function assignSplits(
   }
   for (const key of [...byKey.keys()].sort()) {
     const labels = byKey.get(key)!;
-    const scarcest = Math.min(...[...labels.values()].map((l) => l.length));
+    const minPerLabel = options.minPerLabel ?? 10;
+    const balanced = [...labels.values()].filter((l) => l.length >= minPerLabel);
+    const scarcest = balanced.length > 0 ? Math.min(...balanced.map((l) => l.length)) : 0;
     const cTrain = Math.min(options.maxClassifyTrain ?? 300, Math.floor(scarcest * trainShare));
     const cTest = Math.min(options.maxClassifyTest ?? 150, Math.floor(scarcest * testShare));
     const classified = new Map<Label, { train: SplitCandidate[]; test: SplitCandidate[]; mode: "group" | "file" }>();
     for (const label of [...labels.keys()].sort()) {
       const items = labels.get(label)!;
       const random = createRandom(`${options.seed}:${key}:${label}`);
-      const rest = items.length - cTrain - cTest;
+      const inClassify = items.length >= minPerLabel;
+      const rest = items.length - (inClassify ? cTrain + cTest : 0);
       const targets: Record<Working, number> = {
-        "classify-train": cTrain,
-        "classify-test": cTest,
+        "classify-train": inClassify ? cTrain : 0,
+        "classify-test": inClassify ? cTest : 0,
         "translation-train": rest * fractions["translation-train"],
         "translation-val": rest * fractions["translation-val"],
         retrieval: rest * fractions.retrieval,
       };
       const complete = (placed: Map<Working, Block[]>) =>
         WORKING.every((s) => targets[s] <= 0 || placed.get(s)!.length > 0) &&
-        placed.get("classify-train")!.reduce((n, b) => n + b.items.length, 0) >= cTrain &&
-        placed.get("classify-test")!.reduce((n, b) => n + b.items.length, 0) >= cTest;
+        placed.get("classify-train")!.reduce((n, b) => n + b.items.length, 0) >= targets["classify-train"] &&
+        placed.get("classify-test")!.reduce((n, b) => n + b.items.length, 0) >= targets["classify-test"];
       let mode: "group" | "file" = "group";
       let placed = place(blocksOf(items, "group", random), targets, "group");
       if (!complete(placed)) {
@@ -238,6 +248,7 @@ export function assignSplits(
           for (const item of block.items) decisions.set(item.id, { split, splitBy: mode });
         }
       }
+      if (!inClassify) continue;
       classified.set(label, {
         train: placed.get("classify-train")!.flatMap((b) => b.items),
         test: placed.get("classify-test")!.flatMap((b) => b.items),
@@ -245,8 +256,8 @@ export function assignSplits(
       });
     }
     // Balance: the common count is what every label actually reached.
-    const nTrain = Math.min(...[...classified.values()].map((c) => c.train.length));
-    const nTest = Math.min(...[...classified.values()].map((c) => c.test.length));
+    const nTrain = classified.size > 0 ? Math.min(...[...classified.values()].map((c) => c.train.length)) : 0;
+    const nTest = classified.size > 0 ? Math.min(...[...classified.values()].map((c) => c.test.length)) : 0;
     for (const [label, c] of classified) {
       const random = createRandom(`${options.seed}:${key}:${label}:balance`);
       for (

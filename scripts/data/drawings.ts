@@ -136,14 +136,15 @@ export async function renderDrawings(
         domain: "drawing",
         source: `iconify:${prefix}`,
         group: `iconify:${prefix}:${label}`,
-        unit: id,
+        unit: id.replace(/-(12|16|24)$/, ""),
         origin: `npm:@iconify-json/${prefix}@${info.version}#${name} (${info.author})`,
         license: info.license,
         heldout: false,
       }];
     });
     if (items.length === 0) missing.push(id);
-    out.push(...items);
+    // Size variants of one icon (qlementine's -16/-24) are one unit: never in two splits.
+    out.push(...items.map((item) => ({ ...item, unit: id.replace(/-(12|16|24)$/, "") })));
     ctx.progress("drawings", ++done, entries.length);
   }
   return { candidates: out, missing };

@@ -95,3 +95,14 @@ Deno.test("assignSplits() is deterministic for a seed and changes with it", () =
   const c = assignSplits(items, { seed: 4 });
   ok([...a].some(([id, d]) => c.get(id)!.split !== d.split), "another seed gave the same splits");
 });
+
+Deno.test("assignSplits() leaves labels below minPerLabel out of the classify splits", () => {
+  const items = candidates();
+  const decisions = assignSplits(items, { seed: 2, minPerLabel: 5 });
+  const splitsOf = (label: string) =>
+    new Set(items.filter((i) => i.label === label && i.domain === "drawing").map((i) => decisions.get(i.id)!.split));
+  // cello has 4 drawings: none classified; banjo has 6: it is the only classified drawing label.
+  ok(![...splitsOf("cello")].some((s) => s.startsWith("classify")));
+  ok(splitsOf("cello").has("translation-train"));
+  ok(splitsOf("banjo").has("classify-train") || splitsOf("banjo").has("unused"));
+});
