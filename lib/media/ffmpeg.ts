@@ -342,7 +342,7 @@ export async function encodeAudio(
     for (let f = 0; f < frames; f++) interleaved[f * channels.length + c] = channel[f]!;
   });
   const [codec, muxer] = ENCODINGS[format];
-  const result = await run(new Uint8Array(interleaved.buffer), [
+  return await runFfmpeg(new Uint8Array(interleaved.buffer), [
     "-f",
     "f32le",
     "-ar",
@@ -356,9 +356,9 @@ export async function encodeAudio(
     "-f",
     muxer,
     "out",
-  ], 60_000);
-  if (!result.ok) throw new Error(`Cannot encode ${format}: ${reason(result, 60_000)}`);
-  return result.output;
+  ]).catch((error: Error) => {
+    throw new Error(`Cannot encode ${format}: ${error.message}`);
+  });
 }
 
 /**
