@@ -4,18 +4,21 @@
  * @module
  */
 import { encodeWav } from "../media/encode_wav.ts";
+import { encodeAudio } from "../media/ffmpeg.ts";
 import { keepAlive, loadSharp } from "../media/sharp.ts";
 
 /**
- * One second of a 440 Hz tone as WAV and a small JPEG, made in memory.
+ * One second of a 440 Hz tone as WAV (at 44.1 kHz, so the resampler's filter
+ * is built) and as FLAC (so ffmpeg.wasm is loaded), and a small JPEG.
  *
- * @returns Files that exercise both the audio and the image path.
+ * @returns Files that exercise the WAV, ffmpeg and image paths.
  */
 export async function warmupInputs(): Promise<Uint8Array[]> {
-  const samples = new Float32Array(16000).map((_, i) => 0.1 * Math.sin((2 * Math.PI * 440 * i) / 16000));
+  const rate = 44100;
+  const samples = new Float32Array(rate).map((_, i) => 0.1 * Math.sin((2 * Math.PI * 440 * i) / rate));
   const sharp = await loadSharp();
   const jpeg = await keepAlive(
     sharp({ create: { width: 64, height: 48, channels: 3, background: "#808080" } }).jpeg().toBuffer(),
   );
-  return [encodeWav(samples, 16000), new Uint8Array(jpeg)];
+  return [encodeWav(samples, rate), await encodeAudio(samples, rate, "flac"), new Uint8Array(jpeg)];
 }
