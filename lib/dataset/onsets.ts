@@ -123,7 +123,7 @@ export interface ClipOptions {
   maxClips?: number;
   /**
    * A sustained segment (no onset) qualifies when its RMS is within this many
-   * dB of the first clip's. @default 20
+   * dB of the first clip's. @default 30
    */
   sustainDb?: number;
 }
@@ -137,11 +137,11 @@ function rms(samples: Float32Array, start: number, length: number): number {
 
 /**
  * Picks where to cut clips: at detected onsets (clips may overlap by up to
- * half their length), then, for sustained sounds with fewer onsets than
- * `maxClips`, at whole-clip steps after the first onset while the sound is
- * still within `sustainDb` of the first clip. A clip may run past the end
- * (the caller pads it with silence) but must start at least half a clip
- * before the end.
+ * half their length), then, for sounds with fewer onsets than `maxClips`, at
+ * whole-clip steps after the first onset and then at the half steps between
+ * them, wherever the sound is still within `sustainDb` of the first clip. A
+ * clip may run past the end (the caller pads it with silence) but must start
+ * at least half a clip before the end.
  *
  * @param samples Mono audio.
  * @param options Clip settings.
@@ -169,12 +169,16 @@ export function chooseClipStarts(samples: Float32Array, options: ClipOptions = {
     else return [];
   }
   const reference = rms(samples, Math.round(starts[0]! * sampleRate), Math.round(clip * sampleRate));
-  const floor = reference * Math.pow(10, -(options.sustainDb ?? 20) / 20);
-  for (let t = starts[0]! + clip; starts.length < maxClips && t + clip <= duration + 1e-9; t += clip) {
-    const clash = starts.some((s) => Math.abs(s - t) < clip / 2);
-    if (clash) continue;
+  const floor = reference * Math.pow(10, -(options.sustainDb ?? 30) / 20);
+  // Whole-clip steps after the first onset first, then the half steps between
+  // them (clips then overlap by half), while the sound is still there.
+  const candidates: number[] = [];
+  for (let k = 1; starts[0]! + k * clip <= latest + 1e-9; k++) candidates.push(starts[0]! + k * clip);
+  for (let k = 0; starts[0]! + (k + 0.5) * clip <= latest + 1e-9; k++) candidates.push(starts[0]! + (k + 0.5) * clip);
+  for (const t of candidates) {
+    if (starts.length >= maxClips) break;
+    if (starts.some((s) => Math.abs(s - t) < clip / 2 - 1e-9)) continue;
     if (rms(samples, Math.round(t * sampleRate), Math.round(clip * sampleRate)) >= floor) starts.push(t);
-    else break;
   }
   return starts.sort((a, b) => a - b).map((t) => Math.round(t * 1000) / 1000);
 }

@@ -45,9 +45,9 @@ export interface SplitDecision {
 export interface SplitOptions {
   /** Seed of every random choice. */
   seed: number | string;
-  /** Classify-train count per label = this share of the scarcest label's items. @default 0.3 */
+  /** Classify-train count per label = this share of the scarcest label's items. @default 0.35 */
   classifyTrainShare?: number;
-  /** Classify-test count per label = this share of the scarcest label's items. @default 0.2 */
+  /** Classify-test count per label = this share of the scarcest label's items. @default 0.25 */
   classifyTestShare?: number;
   /** Upper bound of the classify-train count per label. @default 300 */
   maxClassifyTrain?: number;
@@ -196,8 +196,8 @@ export function assignSplits(
   candidates: readonly SplitCandidate[],
   options: SplitOptions,
 ): Map<string, SplitDecision> {
-  const trainShare = options.classifyTrainShare ?? 0.3;
-  const testShare = options.classifyTestShare ?? 0.2;
+  const trainShare = options.classifyTrainShare ?? 0.35;
+  const testShare = options.classifyTestShare ?? 0.25;
   const fractions = options.fractions ?? { "translation-train": 0.65, "translation-val": 0.1, retrieval: 0.25 };
   const decisions = new Map<string, SplitDecision>();
   const byKey = new Map<string, Map<Label, SplitCandidate[]>>();

@@ -77,7 +77,7 @@ export async function corpusAudio(ctx: BuildContext, rows: readonly CorpusRow[])
   const out: Candidate[] = [];
   let done = 0;
   for (const row of rows) {
-    const clips = await cachedUnit(ctx, "corpus-audio", row.path, async () => {
+    const clips = await cachedUnit(ctx, "corpus-audio-v2", row.path, async () => {
       const decoded = await decodeAudio(await Deno.readFile(join(ctx.corpusDir, row.path)), { maxSeconds: 60 });
       const starts = chooseClipStarts(decoded.samples, { maxClips: 3 });
       const base = row.path.replace(/^audio\//, "").replace(/\.[^.]+$/, "");

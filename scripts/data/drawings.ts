@@ -30,7 +30,6 @@ const LOADERS: Record<string, () => Promise<{ default: unknown }>> = {
     import("@iconify-json/fluent-emoji-high-contrast/icons.json", { with: { type: "json" } }),
   "fxemoji": () => import("@iconify-json/fxemoji/icons.json", { with: { type: "json" } }),
   "game-icons": () => import("@iconify-json/game-icons/icons.json", { with: { type: "json" } }),
-  "icon-park-outline": () => import("@iconify-json/icon-park-outline/icons.json", { with: { type: "json" } }),
   "lucide": () => import("@iconify-json/lucide/icons.json", { with: { type: "json" } }),
   "mdi": () => import("@iconify-json/mdi/icons.json", { with: { type: "json" } }),
   "mingcute": () => import("@iconify-json/mingcute/icons.json", { with: { type: "json" } }),
