@@ -20,7 +20,14 @@ import { sha256Hex } from "../../lib/joint/artifact.ts";
 export const AUGMENT_VERSION = "aug-1";
 
 /** Splits that get embeddings, in processing order. */
-export const ROLES = ["translation-train", "translation-val", "retrieval", "classify-train", "classify-test"] as const;
+export const ROLES = [
+  "translation-train",
+  "translation-val",
+  "retrieval",
+  "classify-train",
+  "classify-test",
+  "heldout",
+] as const;
 
 /** Splits whose items also get augmented views. */
 export const TRAIN_ROLES: ReadonlySet<string> = new Set(["translation-train", "classify-train"]);
@@ -104,13 +111,15 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
 
   const done = new Map<string, Set<string>>();
   const rows: Record<string, number> = {};
+  const items = opts.items.filter((i) => i.modality === card.modality);
   for (const role of ROLES) {
-    const { keys, count } = await openRole(dir, role, dim);
+    // Rows of items no longer in this split (the dataset was rebuilt) are dropped.
+    const valid = new Set(items.filter((i) => i.split === role).map((i) => i.id));
+    const { keys, count } = await openRole(dir, role, dim, valid);
     done.set(role, keys);
     rows[role] = count;
   }
   const jobs: Job[] = [];
-  const items = opts.items.filter((i) => i.modality === card.modality);
   for (const view of [0, ...Array.from({ length: opts.views }, (_, v) => v + 1)]) {
     for (const role of ROLES) {
       if (view > 0 && !TRAIN_ROLES.has(role)) continue;
@@ -203,8 +212,16 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
   return { dir, dim, rows, computed: finished - failed.length, seconds, failed };
 }
 
-/** Reads a role's index, cuts the row file to match it, and returns the cached keys. */
-async function openRole(dir: string, role: string, dim: number): Promise<{ keys: Set<string>; count: number }> {
+/**
+ * Reads a role's index, cuts the row file to match it, drops rows whose item id is not in
+ * `valid`, and returns the cached keys.
+ */
+async function openRole(
+  dir: string,
+  role: string,
+  dim: number,
+  valid: Set<string>,
+): Promise<{ keys: Set<string>; count: number }> {
   const keys = new Set<string>();
   let text = "";
   try {
@@ -230,5 +247,18 @@ async function openRole(dir: string, role: string, dim: number): Promise<{ keys:
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     if (want > 0) throw new Error(`Embedding cache ${f32} is missing; delete ${dir} and re-run`);
   }
-  return { keys, count: complete.length };
+  const keep = complete.map((line, i) => [line, i] as const).filter(([line]) => valid.has(JSON.parse(line).id));
+  if (keep.length < complete.length) {
+    const data = (await Deno.readFile(f32)).subarray(0, want);
+    const kept = new Uint8Array(keep.length * dim * 4);
+    keep.forEach(([, i], k) => kept.set(data.subarray(i * dim * 4, (i + 1) * dim * 4), k * dim * 4));
+    await Deno.writeFile(f32, kept);
+    await Deno.writeTextFile(join(dir, `${role}.jsonl`), keep.map(([line]) => line + "\n").join(""));
+    keys.clear();
+    for (const [line] of keep) {
+      const r = JSON.parse(line);
+      keys.add(`${r.id}#${r.view}`);
+    }
+  }
+  return { keys, count: keep.length };
 }

@@ -10,7 +10,7 @@
  *    encoders, dataset hash, seeds, hyper-parameters, timings, test metrics).
  *
  * Flags: `--smoke` trains every stage on a tiny slice of the corpus (seconds; for CI) and needs
- * `--out`; `--out DIR` (default `models/`), `--data DIR` (default env `AMODAL_DATA_DIR` or
+ * `--out`; `--embed-only` stops after stage 1; `--out DIR` (default `models/`), `--data DIR` (default env `AMODAL_DATA_DIR` or
  * `data/`), `--seed N`, `--audio-views N`, `--image-views N`, `--workers N`, `--work DIR`.
  * Python: env `AMODAL_PYTHON` (default `/usr/bin/python3` when present) with torch, sklearn, onnx.
  *
@@ -49,6 +49,7 @@ async function main() {
       "audio-views": { type: "string" },
       "image-views": { type: "string" },
       workers: { type: "string", default: "2" },
+      "embed-only": { type: "boolean", default: false },
     },
   });
   const t0 = performance.now();
@@ -122,6 +123,7 @@ async function main() {
     workers,
   });
   const tEmbedDone = performance.now();
+  if (values["embed-only"]) return;
 
   // 3-4. Python stages in a work folder keyed by their inputs.
   const key = (await sha256Hex(

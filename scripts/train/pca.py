@@ -16,7 +16,7 @@ from sklearn.decomposition import PCA
 sys.path.insert(0, os.path.dirname(__file__))
 from common import f32_list, load_split, write_json  # noqa: E402
 
-ROLES = ["translation-train", "translation-val", "retrieval", "classify-train", "classify-test"]
+ROLES = ["translation-train", "translation-val", "retrieval", "classify-train", "classify-test", "heldout"]
 
 
 def project(x, mean, comps):

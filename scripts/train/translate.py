@@ -28,7 +28,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(__file__))
 from common import load_split, seed_everything, write_json  # noqa: E402
 
-ROLES = ["translation-train", "translation-val", "retrieval", "classify-train", "classify-test"]
+ROLES = ["translation-train", "translation-val", "retrieval", "classify-train", "classify-test", "heldout"]
 
 
 class Head(nn.Module):

@@ -53,7 +53,9 @@ Deno.test({
       await t.step("manifest records artifacts, encoders, metrics", () => {
         assert.equal(manifest.smoke, true);
         assert.equal(manifest.labels.length, 18);
-        for (const name of ["SMA", "SMI", "MMP", "MMT", "served"]) assert.ok(manifest.metrics.classifiers[name], name);
+        for (const name of ["SMA", "SMI", "MMP", "MMT", "SMA@all", "MMT@all"]) {
+          assert.ok(manifest.metrics.classifiers[name], name);
+        }
         assert.match(manifest.encoders.audio.sha256, /^[0-9a-f]{64}$/);
         assert.match(manifest.dataset.sha256, /^[0-9a-f]{64}$/);
       });
