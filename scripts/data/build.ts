@@ -145,7 +145,7 @@ if (import.meta.main) {
       console.log(`Allowlisted icons not in their sets: ${result.missingDrawings.join(", ")}`);
     }
     if (!values.small && !values.out && !values["no-card"]) {
-      await updateDataCard(join(REPO_ROOT, "docs/data.md"), result.items, result.seconds);
+      await updateDataCard(join(REPO_ROOT, "docs/data.md"), result.items);
       console.log("Updated the counts in docs/data.md");
     }
   } catch (error) {

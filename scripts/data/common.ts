@@ -5,6 +5,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { decodeAudio } from "../../lib/media/decode_audio.ts";
 import { encodeWav } from "../../lib/media/encode_wav.ts";
 import type { ManifestItem } from "../../lib/dataset/manifest.ts";
 
@@ -82,4 +83,21 @@ export async function mapLimit<T, R>(
   });
   await Promise.all(runners);
   return results;
+}
+
+/**
+ * `decodeAudio` with up to two retries. After several hundred files in one
+ * process the ffmpeg.wasm core's ffprobe step sometimes fails once ("Expected
+ * ':' after property name in JSON", then "Failed to set value ... for option
+ * 'show_entries'"); the core is then replaced and the same file decodes fine.
+ * Reported to the media owner; the retry keeps long builds going meanwhile.
+ */
+export async function decodeWithRetry(bytes: Uint8Array, maxSeconds: number): Promise<Float32Array> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return (await decodeAudio(bytes, { maxSeconds })).samples;
+    } catch (error) {
+      if (attempt >= 2) throw error;
+    }
+  }
 }

@@ -6,9 +6,8 @@
  */
 import { join } from "node:path";
 import { type Label, LABELS } from "../../lib/labels.ts";
-import { decodeAudio } from "../../lib/media/decode_audio.ts";
 import { chooseClipStarts, cutClip } from "../../lib/dataset/onsets.ts";
-import { type BuildContext, cachedUnit, type Candidate, CLIP_SECONDS, writeClip } from "./common.ts";
+import { type BuildContext, cachedUnit, type Candidate, CLIP_SECONDS, decodeWithRetry, writeClip } from "./common.ts";
 
 /** One row of the corpus `manifest.csv`. */
 export interface CorpusRow {
@@ -78,13 +77,13 @@ export async function corpusAudio(ctx: BuildContext, rows: readonly CorpusRow[])
   let done = 0;
   for (const row of rows) {
     const clips = await cachedUnit(ctx, "corpus-audio-v2", row.path, async () => {
-      const decoded = await decodeAudio(await Deno.readFile(join(ctx.corpusDir, row.path)), { maxSeconds: 60 });
-      const starts = chooseClipStarts(decoded.samples, { maxClips: 3 });
+      const samples = await decodeWithRetry(await Deno.readFile(join(ctx.corpusDir, row.path)), 60);
+      const starts = chooseClipStarts(samples, { maxClips: 3 });
       const base = row.path.replace(/^audio\//, "").replace(/\.[^.]+$/, "");
       const result: Candidate[] = [];
       for (let k = 0; k < starts.length; k++) {
         const path = `audio/recording/${base}__c${k}.wav`;
-        await writeClip(join(ctx.dataDir, path), cutClip(decoded.samples, starts[k]!));
+        await writeClip(join(ctx.dataDir, path), cutClip(samples, starts[k]!));
         result.push({
           id: `audio/recording/${base}#${k}`,
           root: "data",

@@ -97,17 +97,15 @@ export function countsMarkdown(items: readonly ManifestItem[]): string {
  *
  * @param docPath Path of docs/data.md.
  * @param items Manifest items.
- * @param seconds Build time to mention, if known.
  */
-export async function updateDataCard(docPath: string, items: readonly ManifestItem[], seconds?: number): Promise<void> {
+export async function updateDataCard(docPath: string, items: readonly ManifestItem[]): Promise<void> {
   let doc = "";
   try {
     doc = await Deno.readTextFile(docPath);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const time = seconds === undefined ? "" : `\n\nLast full build: ${(seconds / 60).toFixed(1)} min.`;
-  const section = `${START}\n${countsMarkdown(items)}${time}\n${END}`;
+  const section = `${START}\n${countsMarkdown(items)}\n${END}`;
   const a = doc.indexOf(START);
   const b = doc.indexOf(END);
   doc = a >= 0 && b > a ? doc.slice(0, a) + section + doc.slice(b + END.length) : `${doc}\n## Counts\n\n${section}\n`;

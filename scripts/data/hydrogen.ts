@@ -6,12 +6,19 @@
  * @module
  */
 import { join } from "node:path";
-import { decodeAudio } from "../../lib/media/decode_audio.ts";
 import { chooseClipStarts, cutClip } from "../../lib/dataset/onsets.ts";
 import { HYDROGEN_KITS, hydrogenInstrumentLabel } from "../../lib/dataset/label_map.ts";
 import { createRandom } from "../../lib/dataset/random.ts";
 import type { Label } from "../../lib/labels.ts";
-import { type BuildContext, cachedUnit, type Candidate, CLIP_SECONDS, safeName, writeClip } from "./common.ts";
+import {
+  type BuildContext,
+  cachedUnit,
+  type Candidate,
+  CLIP_SECONDS,
+  decodeWithRetry,
+  safeName,
+  writeClip,
+} from "./common.ts";
 
 /** Where Debian installs Hydrogen kits. */
 export const HYDROGEN_DIR = "/usr/share/hydrogen/data/drumkits";
@@ -115,12 +122,12 @@ export async function hydrogenClips(
     const unit = `hydrogen:${sample.kit}/${sample.file}`;
     const clips = await cachedUnit(ctx, "hydrogen", unit, async () => {
       const source = join(HYDROGEN_DIR, sample.kit, sample.file);
-      const decoded = await decodeAudio(await readAsDecodable(source), { maxSeconds: 30 });
-      const starts = chooseClipStarts(decoded.samples, { maxClips: 1 });
+      const samples = await decodeWithRetry(await readAsDecodable(source), 30);
+      const starts = chooseClipStarts(samples, { maxClips: 1 });
       if (starts.length === 0) return [];
       const base = `${safeName(sample.kit)}/${safeName(sample.file.replace(/\.[^.]+$/, ""))}`;
       const path = `audio/rendered/hydrogen/${sample.label}/${base}.wav`;
-      await writeClip(join(ctx.dataDir, path), cutClip(decoded.samples, starts[0]!));
+      await writeClip(join(ctx.dataDir, path), cutClip(samples, starts[0]!));
       return [{
         id: `audio/rendered/hydrogen/${sample.label}/${base}`,
         root: "data",

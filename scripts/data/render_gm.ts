@@ -12,11 +12,18 @@
  */
 import { join } from "node:path";
 import type { Label } from "../../lib/labels.ts";
-import { decodeAudio } from "../../lib/media/decode_audio.ts";
 import { cutClip } from "../../lib/dataset/onsets.ts";
 import { GM_DRUM_KITS, GM_PERCUSSION_KEYS, GM_PROGRAMS, type ProgramMapping } from "../../lib/dataset/label_map.ts";
 import { createRandom, type Random } from "../../lib/dataset/random.ts";
-import { type BuildContext, cachedUnit, type Candidate, CLIP_SECONDS, SAMPLE_RATE, writeClip } from "./common.ts";
+import {
+  type BuildContext,
+  cachedUnit,
+  type Candidate,
+  CLIP_SECONDS,
+  decodeWithRetry,
+  SAMPLE_RATE,
+  writeClip,
+} from "./common.ts";
 import { type MidiEvent, writeSmf } from "./smf.ts";
 
 /** A soundfont to render. */
@@ -269,7 +276,7 @@ export async function renderSoundfonts(ctx: BuildContext, jobs: readonly RenderJ
       const wavPath = join(tmpDir, `${base}.wav`);
       await Deno.writeFile(midiPath, writeSmf(midi));
       await fluidsynth(job.soundfont.file, midiPath, wavPath, job.reverb);
-      const decoded = await decodeAudio(await Deno.readFile(wavPath), { maxSeconds: 3600 });
+      const samples = await decodeWithRetry(await Deno.readFile(wavPath), 3600);
       await Deno.remove(midiPath);
       await Deno.remove(wavPath);
       const result: Candidate[] = [];
@@ -278,7 +285,7 @@ export async function renderSoundfonts(ctx: BuildContext, jobs: readonly RenderJ
         : `${job.soundfont.family}:${job.preset}`;
       for (let k = 0; k < slots.length; k++) {
         const slot = slots[k]!;
-        const clip = cutClip(decoded.samples, slot.time);
+        const clip = cutClip(samples, slot.time);
         let peak = 0;
         for (const v of clip) peak = Math.max(peak, Math.abs(v));
         if (peak < 1e-3) continue; // a silent render (missing sample) is not an example
