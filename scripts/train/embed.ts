@@ -15,6 +15,7 @@
 import { join } from "node:path";
 import type { EncoderCard } from "../../lib/encoders/card.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
+import { LOG_MEL_STATS_DIM } from "../../lib/features/log_mel_stats.ts";
 
 /** Bump when augmentation code changes what a view contains. */
 export const AUGMENT_VERSION = "aug-1";
@@ -61,6 +62,16 @@ export interface ExtractOptions {
   workers?: number;
   /** Progress lines. @default {console.log} */
   log?: (line: string) => void;
+  /**
+   * What a row holds: the encoder embedding, the encoder's own class scores (needs
+   * `scoresDim`), or the non-learned log-mel statistics baseline (`lib/features/log_mel_stats.ts`,
+   * audio; no graph is run). Other outputs get their own cache folder. @default {"embedding"}
+   */
+  output?: "embedding" | "scores" | "log_mel_stats";
+  /** Row width for `output: "scores"` (classes in the card's labels file). */
+  scoresDim?: number;
+  /** Splits to process. @default {ROLES} */
+  roles?: readonly string[];
 }
 
 /** What {@linkcode extractEmbeddings} did. */
@@ -97,22 +108,30 @@ interface Job {
 export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractResult> {
   const { card, onnxPath } = opts.encoder;
   const log = opts.log ?? console.log;
-  const dim = card.outputs.embedding.dim;
+  const output = opts.output ?? "embedding";
+  const roles = opts.roles ?? ROLES;
+  const dim = output === "embedding"
+    ? card.outputs.embedding.dim
+    : output === "log_mel_stats"
+    ? LOG_MEL_STATS_DIM
+    : opts.scoresDim ?? NaN;
+  if (!(dim > 0)) throw new RangeError(`extractEmbeddings: output "scores" needs scoresDim (got ${opts.scoresDim})`);
   const graph = await Deno.readFile(onnxPath);
+  const variant = output === "embedding" ? "" : `-${output}`;
   const key = await sha256Hex(
-    new Uint8Array([...new TextEncoder().encode(JSON.stringify(card) + AUGMENT_VERSION), ...graph]),
+    new Uint8Array([...new TextEncoder().encode(JSON.stringify(card) + AUGMENT_VERSION + variant), ...graph]),
   );
-  const dir = join(opts.cacheRoot, `${card.name}-${key.slice(0, 8)}`);
+  const dir = join(opts.cacheRoot, `${card.name}${variant}-${key.slice(0, 8)}`);
   await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(
     join(dir, "meta.json"),
-    JSON.stringify({ encoder: card.name, dim, sha256: card.sha256, augment: AUGMENT_VERSION }, null, 2) + "\n",
+    JSON.stringify({ encoder: card.name, output, dim, sha256: card.sha256, augment: AUGMENT_VERSION }, null, 2) + "\n",
   );
 
   const done = new Map<string, Set<string>>();
   const rows: Record<string, number> = {};
   const items = opts.items.filter((i) => i.modality === card.modality);
-  for (const role of ROLES) {
+  for (const role of roles) {
     // Rows of items no longer in this split (the dataset was rebuilt) are dropped.
     const valid = new Set(items.filter((i) => i.split === role).map((i) => i.id));
     const { keys, count } = await openRole(dir, role, dim, valid);
@@ -121,7 +140,7 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
   }
   const jobs: Job[] = [];
   for (const view of [0, ...Array.from({ length: opts.views }, (_, v) => v + 1)]) {
-    for (const role of ROLES) {
+    for (const role of roles) {
       if (view > 0 && !TRAIN_ROLES.has(role)) continue;
       for (const item of items) {
         if (item.split === role && !done.get(role)!.has(`${item.id}#${view}`)) jobs.push({ role, item, view });
@@ -137,7 +156,7 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
   log(`embed: ${card.name}: ${jobs.length} rows to compute with ${opts.workers ?? 2} workers -> ${dir}`);
 
   const pending = new Map<string, { rows: string[]; data: Float32Array[] }>(
-    ROLES.map((r) => [r, { rows: [], data: [] }]),
+    roles.map((r) => [r, { rows: [], data: [] }]),
   );
   const flush = async (role: string) => {
     const p = pending.get(role)!;
@@ -166,7 +185,7 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
         worker.postMessage(msg);
       });
     try {
-      await call({ type: "init", card, onnxPath, threads: 1 });
+      await call({ type: "init", card, onnxPath, threads: 1, output });
       while (next < jobs.length) {
         const job = jobs[next++]!;
         const seedKey = `${job.item.id}#${job.view}#${opts.seed}`;
@@ -206,7 +225,7 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
     }
   };
   await Promise.all(Array.from({ length: workerCount }, runWorker));
-  for (const role of ROLES) await flush(role);
+  for (const role of roles) await flush(role);
   const seconds = (performance.now() - start) / 1000;
   log(`embed: ${card.name}: ${finished} rows in ${seconds.toFixed(1)} s (${(finished / seconds).toFixed(2)} rows/s)`);
   return { dir, dim, rows, computed: finished - failed.length, seconds, failed };

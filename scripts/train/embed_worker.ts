@@ -12,8 +12,9 @@
 /// <reference lib="deno.worker" />
 import { createSession, type Session } from "../../lib/backend/onnx.ts";
 import type { EncoderCard, ImagePreprocess } from "../../lib/encoders/card.ts";
-import { embedAudio } from "../../lib/encoders/audio_encoder.ts";
-import { embedImage } from "../../lib/encoders/image_encoder.ts";
+import { audioScores, embedAudio } from "../../lib/encoders/audio_encoder.ts";
+import { embedImage, imageScores } from "../../lib/encoders/image_encoder.ts";
+import { logMelStats } from "../../lib/features/log_mel_stats.ts";
 import { decodeAudio } from "../../lib/media/decode_audio.ts";
 import { decodeImage } from "../../lib/media/decode_image.ts";
 import { sniff } from "../../lib/media/sniff.ts";
@@ -26,6 +27,8 @@ import { seededRandom } from "./seeded_random.ts";
 
 let session: Session | undefined;
 let card: EncoderCard | undefined;
+/** "embedding" (default), "scores" (the encoder's classes) or "log_mel_stats" (no graph). */
+let output = "embedding";
 
 async function embed(path: string, view: number, seedKey: string): Promise<Float32Array> {
   const bytes = await Deno.readFile(path);
@@ -34,11 +37,14 @@ async function embed(path: string, view: number, seedKey: string): Promise<Float
   if (kind.modality === "audio") {
     const decoded = await decodeAudio(bytes, { format: kind.format });
     const samples = view === 0 ? decoded.samples : augmentAudio(decoded.samples, seededRandom(seedKey)).samples;
+    if (output === "log_mel_stats") return logMelStats(samples);
+    if (output === "scores") return await audioScores(session!, card!, samples);
     return await embedAudio(session!, card!, samples);
   }
   const p = card!.preprocess as ImagePreprocess;
   const input = view === 0 ? bytes : await augmentImage(bytes, seededRandom(seedKey));
   const { pixels } = await decodeImage(input, { size: p.size, centralFraction: p.centralFraction });
+  if (output === "scores") return await imageScores(session!, card!, pixels);
   return await embedImage(session!, card!, pixels);
 }
 
@@ -46,7 +52,8 @@ self.onmessage = async (event: MessageEvent) => {
   const msg = event.data;
   if (msg.type === "init") {
     card = msg.card;
-    session = await createSession(msg.onnxPath, { threads: msg.threads ?? 1 });
+    output = msg.output ?? "embedding";
+    if (output !== "log_mel_stats") session = await createSession(msg.onnxPath, { threads: msg.threads ?? 1 });
     self.postMessage({ type: "ready" });
     return;
   }
