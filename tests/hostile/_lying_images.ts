@@ -65,49 +65,16 @@ export function gifWithScreen(gif: Uint8Array, width: number, height: number): U
  * per frame, so thousands of frames stay small).
  */
 export function gifManyFrames(frames: number, width = 16, height = 16, frameSide = 1): Uint8Array {
-  const head = [
-    ...Array.from("GIF89a", (c) => c.charCodeAt(0)),
-    width & 0xff,
-    width >> 8,
-    height & 0xff,
-    height >> 8,
-    0x80, // global colour table, 2 entries
-    0,
-    0,
-    0,
-    0,
-    0,
-    0xff,
-    0xff,
-    0xff,
-  ];
+  const le16 = (n: number) => [n & 0xff, n >> 8];
+  const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
+  // Logical screen, then a 2-entry global colour table (black, white).
+  const head = [...ascii("GIF89a"), ...le16(width), ...le16(height), 0x80, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff];
   // NETSCAPE2.0 looping extension, as animated GIFs carry.
-  const loop = [0x21, 0xff, 0x0b, ...Array.from("NETSCAPE2.0", (c) => c.charCodeAt(0)), 3, 1, 0, 0, 0];
-  const frame = [
-    0x21,
-    0xf9,
-    4,
-    0,
-    1,
-    0,
-    0,
-    0, // graphic control: 10 ms delay
-    0x2c,
-    0,
-    0,
-    0,
-    0,
-    1,
-    0,
-    1,
-    0,
-    0, // image descriptor: 1x1 at 0,0
-    2,
-    2,
-    0x44,
-    1,
-    0, // LZW: min code 2, one sub-block (clear, 0, end)
-  ];
+  const loop = [0x21, 0xff, 0x0b, ...ascii("NETSCAPE2.0"), 3, 1, 0, 0, 0];
+  const control = [0x21, 0xf9, 4, 0, 1, 0, 0, 0]; // 10 ms delay
+  const descriptor = [0x2c, 0, 0, 0, 0, ...le16(frameSide), ...le16(frameSide), 0];
+  const pixels = [2, 2, 0x44, 1, 0]; // LZW: min code size 2, one sub-block (clear, pixel 0, end)
+  const frame = [...control, ...descriptor, ...pixels];
   const out = new Uint8Array(head.length + loop.length + frames * frame.length + 1);
   out.set(head);
   out.set(loop, head.length);
