@@ -27,6 +27,11 @@ export interface Config {
   workers: number;
   /** WASM threads per worker. @default 2 */
   threadsPerWorker: number;
+  /**
+   * Encoder runtime: `web` (onnxruntime-web WASM, portable) or `node`
+   * (onnxruntime-node native CPU, several times faster; needs `--allow-ffi`). @default "web"
+   */
+  backend: "web" | "node";
   /** Requests allowed to wait for a worker before 503. @default 32 */
   queueSize: number;
   /** Folder with read-only material (`weights/`, `corpus/`). @default "../shared" */
@@ -66,6 +71,12 @@ function int(env: (k: string) => string | undefined, key: string, fallback: numb
   return value;
 }
 
+function backendName(raw: string | undefined): "web" | "node" {
+  if (raw === undefined || raw === "" || raw === "web") return "web";
+  if (raw === "node") return "node";
+  throw new RangeError(`Cannot read AMODAL_BACKEND: "${raw}" is not "web" or "node"`);
+}
+
 /**
  * Builds the configuration from environment variables (`AMODAL_*`, `PORT`).
  *
@@ -89,6 +100,7 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     requestTimeoutMs: int(env, "AMODAL_REQUEST_TIMEOUT_MS", 30_000),
     workers: Math.max(1, int(env, "AMODAL_WORKERS", 1)),
     threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 2)),
+    backend: backendName(env("AMODAL_BACKEND")),
     queueSize: int(env, "AMODAL_QUEUE_SIZE", 32),
     sharedDir,
     weightsDir: resolve(REPO_ROOT, env("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights")),

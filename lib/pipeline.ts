@@ -76,9 +76,10 @@ export class Pipeline {
    */
   static async create(config: Config, encoders: EncoderFiles, options: { joint?: boolean } = {}): Promise<Pipeline> {
     const threads = config.threadsPerWorker;
+    const runtime = { threads, backend: config.backend };
     const [audio, image] = await Promise.all([
-      createSession(encoders.audio.onnxPath, { threads }),
-      createSession(encoders.image.onnxPath, { threads }),
+      createSession(encoders.audio.onnxPath, runtime),
+      createSession(encoders.image.onnxPath, runtime),
     ]);
     const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, { threads });
     return new Pipeline(config, encoders, { audio, image }, joint);

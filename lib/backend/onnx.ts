@@ -7,6 +7,14 @@
  * package directory in node_modules — no network access. Multi-threaded WASM
  * (`numThreads` > 1) works both under `deno run` and `deno test`.
  *
+ * `backend: "node"` runs the same graph on onnxruntime-node (native MLAS,
+ * several times faster on x86) for self-hosted deployments that grant
+ * `--allow-ffi`; it is imported only when asked for. Both backends fold the
+ * weights' `DequantizeLinear` into float initializers at load
+ * (`session.disable_quant_qdq`): the converted encoders keep int8 weights
+ * behind DequantizeLinear, which ONNX Runtime otherwise runs on every call
+ * and which blocks weight prepacking (measured in docs/performance.md).
+ *
  * @module
  */
 import * as ort from "onnxruntime-web";
@@ -33,12 +41,29 @@ export interface SessionOptions {
    * @default {false}
    */
   webgpu?: boolean;
+  /**
+   * `"web"`: onnxruntime-web (WASM, what the service ships). `"node"`:
+   * onnxruntime-node, native CPU, needs `--allow-ffi`.
+   * @default {"web"}
+   */
+  backend?: "web" | "node";
+  /**
+   * Fold the weights' DequantizeLinear into float initializers at load
+   * (`session.disable_quant_qdq`). Off only to measure what it saves.
+   * @default {true}
+   */
+  foldWeights?: boolean;
+}
+
+/** Session config entries (`extra`) for both backends. */
+function sessionConfig(opts: SessionOptions): { session: Record<string, string> } {
+  return { session: opts.foldWeights === false ? {} : { disable_quant_qdq: "1" } };
 }
 
 /** An inference session over one ONNX model. */
 export interface Session {
   /** Execution provider the session runs on. */
-  readonly provider: "wasm" | "webgpu";
+  readonly provider: "wasm" | "webgpu" | "native";
   /** Graph input names. */
   readonly inputNames: readonly string[];
   /** Graph output names. */
@@ -82,10 +107,10 @@ function configure(threads: number): void {
 }
 
 /**
- * Creates a WASM inference session.
+ * Creates an inference session (onnxruntime-web WASM unless `backend: "node"`).
  *
  * @param model ONNX bytes or a file path.
- * @param opts Thread count.
+ * @param opts Thread count, backend (web or node), WebGPU.
  * @returns A session whose `run` validates input names.
  * @example
  * ```ts
@@ -98,6 +123,7 @@ export async function createSession(
   model: Uint8Array | string,
   opts: SessionOptions = {},
 ): Promise<Session> {
+  if (opts.backend === "node") return await createNativeSession(model, opts);
   configure(opts.threads ?? 2);
   const bytes = typeof model === "string" ? await Deno.readFile(model) : model;
   let session: ort.InferenceSession | undefined;
@@ -113,7 +139,37 @@ export async function createSession(
   session ??= await ort.InferenceSession.create(bytes, {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
+    extra: sessionConfig(opts),
   });
+  return wrap(session, provider, ort.Tensor);
+}
+
+/** onnxruntime-node's module, loaded on first use (it needs FFI). */
+type NativeOrt = typeof import("onnxruntime-node");
+let nativeOrt: Promise<NativeOrt> | undefined;
+
+/** Native CPU session: threads are per session (intra-op), unlike WASM's process-wide pool. */
+async function createNativeSession(model: Uint8Array | string, opts: SessionOptions): Promise<Session> {
+  nativeOrt ??= import("onnxruntime-node").catch((error) => {
+    nativeOrt = undefined;
+    throw new Error(
+      `Cannot load onnxruntime-node (backend "node"; run with --allow-ffi): ${error instanceof Error ? error.message : error}`,
+    );
+  });
+  const native = await nativeOrt;
+  const bytes = typeof model === "string" ? await Deno.readFile(model) : model;
+  const session = await native.InferenceSession.create(bytes, {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: opts.threads ?? 2,
+    interOpNumThreads: 1,
+    extra: sessionConfig(opts),
+  });
+  return wrap(session as unknown as ort.InferenceSession, "native", native.Tensor as unknown as typeof ort.Tensor);
+}
+
+/** The validating {@linkcode Session} over either runtime's session. */
+function wrap(session: ort.InferenceSession, provider: Session["provider"], Tensor: typeof ort.Tensor): Session {
   const inputNames = session.inputNames;
   const outputNames = session.outputNames;
   const active = session;
@@ -146,7 +202,7 @@ export async function createSession(
               `dims ${JSON.stringify(t.dims)} need ${size}`,
           );
         }
-        ortFeeds[name] = new ort.Tensor("float32", t.data, t.dims);
+        ortFeeds[name] = new Tensor("float32", t.data, t.dims);
       }
       const result = outputs ? await session.run(ortFeeds, [...outputs]) : await session.run(ortFeeds);
       const out: Record<string, TensorData> = {};

@@ -1,0 +1,319 @@
+/**
+ * `deno task bench`: the service measured the way users feel it, beside the
+ * hardware limit, in one run.
+ *
+ * 1. Inputs from real corpus files (`inputs.ts`).
+ * 2. Cold start: spawn -> first successful request, with the encoders cached
+ *    (median of several), and once with an empty cache dir (import included).
+ * 3. Warm latency per input, sequential, with the Server-Timing stage split.
+ * 4. Load: wrk at concurrency 1, 2, 4, 8 on mixed image/audio, and images only
+ *    at 4; peak RSS of the server process afterwards.
+ * 5. The limit: encoder forward time on onnxruntime-web vs onnxruntime-node,
+ *    MACs from the ONNX graph.
+ * 6. Optional (`--levers`): workers x threads and the native backend, each
+ *    on a fresh server.
+ * 7. `bench/results/<timestamp>.json` and the generated block of
+ *    `docs/performance.md`.
+ *
+ * Flags: `--quick` (few iterations; for the test), `--levers`, `--no-empty-cache`,
+ * `--out <dir>` (default `bench/results`), `--doc <file>` (default
+ * `docs/performance.md`; `--doc ""` skips it).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { loadConfig, REPO_ROOT } from "../../lib/config.ts";
+import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
+import { decodeImage } from "../../lib/media/decode_image.ts";
+import { decodeAudio } from "../../lib/media/decode_audio.ts";
+import { toImageTensor } from "../../lib/features/image_tensor.ts";
+import { logMel } from "../../lib/features/log_mel.ts";
+import { padWaveform } from "../../lib/features/pad_waveform.ts";
+import { toPatches } from "../../lib/features/patches.ts";
+import type { AudioPreprocess, ImagePreprocess } from "../../lib/encoders/card.ts";
+import { type BenchInput, makeBenchInputs } from "./inputs.ts";
+import { startServer } from "./server_process.ts";
+import { type LatencyResult, measureLatency } from "./http_latency.ts";
+import { hasWrk, type LoadResult, runWrk } from "./wrk_load.ts";
+import { type LimitInput, measureLimit } from "./limit.ts";
+import { loadAverage, machineInfo } from "./machine.ts";
+import { quantile, round2 } from "./stats.ts";
+import { evaluateTargets, renderReport, writeReport } from "./report.ts";
+
+/** Everything one run measured (the JSON file). */
+export interface BenchResults {
+  timestamp: string;
+  mode: "full" | "quick";
+  machine: ReturnType<typeof machineInfo>;
+  loadAverage: { start: number[]; end: number[] };
+  /** Service settings of the measured server (defaults unless overridden by env). */
+  service: { workers: number; threads: number; backend: string; endpoint: string };
+  sources: { photo: string; recording: string };
+  inputs: { name: string; description: string; bytes: number }[];
+  coldStart: { cachedMs: number[]; cachedMedianMs: number; emptyCacheMs?: number; emptyCacheError?: string };
+  latency: Record<string, LatencyResult>;
+  load: { mixed: LoadResult[]; mixedInputs: string[]; images: Record<string, LoadResult>; error?: string };
+  peakRssMb: number;
+  limit: Awaited<ReturnType<typeof measureLimit>>;
+  levers?: LeverResult[];
+  targets: ReturnType<typeof evaluateTargets>;
+}
+
+/** One service variant in the levers section. */
+export interface LeverResult {
+  name: string;
+  env: Record<string, string>;
+  coldStartMs: number;
+  p50Ms: Record<string, number>;
+  imagesPerSecondC4: number;
+  errorsC4: number;
+  peakRssMb: number;
+  loadAverage: number[];
+}
+
+const MIXED = ["jpeg_224x224", "wav_1s", "jpeg_1280x960", "wav_10s"];
+
+function log(line: string): void {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      levers: { type: "boolean", default: false },
+      "no-empty-cache": { type: "boolean", default: false },
+      out: { type: "string", default: join(REPO_ROOT, "bench/results") },
+      doc: { type: "string", default: join(REPO_ROOT, "docs/performance.md") },
+    },
+  });
+  const quick = values.quick!;
+  const config = loadConfig();
+  const endpoint = (await exists(join(config.modelsDir, "manifest.json"))) ? "/v1/classify" : "/v1/embed?space=encoder";
+  const loadStart = loadAverage();
+  log(`mode ${quick ? "quick" : "full"}, endpoint ${endpoint}, load average ${loadStart.join(" ")}`);
+
+  const { inputs, sources } = await makeBenchInputs();
+  const byName = new Map(inputs.map((i) => [i.name, i]));
+  const probe = { path: endpoint, body: byName.get("jpeg_224x224")!.bytes };
+
+  // 2. Cold start with encoders cached (the service's own cache dir, already filled).
+  await ensureEncoders({
+    cacheDir: config.cacheDir,
+    weightsDir: config.weightsDir,
+    names: [config.audioEncoder, config.imageEncoder],
+  });
+  const cachedMs: number[] = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const server = await startServer({ probe, cacheDir: config.cacheDir });
+    cachedMs.push(round2(server.coldStartMs));
+    await server.close();
+  }
+  log(`cold start (cached encoders): ${cachedMs.join(", ")} ms`);
+  const coldStart: BenchResults["coldStart"] = { cachedMs, cachedMedianMs: round2(quantile(cachedMs, 0.5)) };
+  if (!values["no-empty-cache"]) {
+    const emptyCache = await Deno.makeTempDir({ prefix: "amodal-cold-" });
+    try {
+      const server = await startServer({ probe, cacheDir: emptyCache, timeoutMs: 300_000 });
+      coldStart.emptyCacheMs = round2(server.coldStartMs);
+      await server.close();
+      log(`cold start (empty cache, import included): ${coldStart.emptyCacheMs} ms`);
+    } catch (error) {
+      coldStart.emptyCacheError = error instanceof Error ? error.message.slice(0, 500) : String(error);
+    } finally {
+      await Deno.remove(emptyCache, { recursive: true });
+    }
+  }
+
+  // 3. + 4. One server for warm latency and load.
+  const server = await startServer({ probe, cacheDir: config.cacheDir });
+  const latency: Record<string, LatencyResult> = {};
+  try {
+    for (const input of inputs) {
+      latency[input.name] = await measureLatency(server.url + endpoint, input.bytes, {
+        warmup: quick ? 1 : 5,
+        runs: quick ? 3 : 60,
+        minRuns: quick ? 3 : 15,
+        maxMs: quick ? 2_000 : 15_000,
+      });
+      const r = latency[input.name]!;
+      log(`${input.name}: p50 ${r.total.p50} p95 ${r.total.p95} p99 ${r.total.p99} ms ${JSON.stringify(r.stagesP50)}`);
+    }
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const load: BenchResults["load"] = { mixed: [], mixedInputs: MIXED, images: {} };
+  if (await hasWrk()) {
+    const durationS = quick ? 1 : 10;
+    const mixedBodies = MIXED.map((n) => byName.get(n)!.bytes);
+    for (const connections of quick ? [1, 2] : [1, 2, 4, 8]) {
+      const r = await runWrk(server.url + endpoint, mixedBodies, { connections, durationS });
+      load.mixed.push(r);
+      log(
+        `mixed c=${connections}: ${r.requestsPerSecond} req/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, errors ${r.errors}`,
+      );
+    }
+    for (const name of ["jpeg_224x224", "jpeg_1280x960"]) {
+      const r = await runWrk(server.url + endpoint, [byName.get(name)!.bytes], { connections: 4, durationS });
+      load.images[name] = r;
+      log(
+        `${name} c=4: ${r.requestsPerSecond} req/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, errors ${r.errors}`,
+      );
+    }
+  } else {
+    load.error = "wrk not found on PATH (apt-get install wrk)";
+  }
+  const peakRssMb = server.peakRssMb();
+  log(`peak RSS ${peakRssMb} MB`);
+  await server.close();
+
+  // 5. The limit.
+  const limit = await measureLimit(await limitInputs(config, byName), {
+    threads: config.threadsPerWorker,
+    warmup: quick ? 1 : 5,
+    iterations: quick ? 3 : 30,
+  });
+  for (const l of limit) {
+    const ms = (r: typeof l.web) => ("medianMs" in r ? `${r.medianMs} ms` : r.error.slice(0, 200));
+    log(`${l.encoder} x${l.batch}: web ${ms(l.web)}, node ${ms(l.node)}, ratio ${l.ratio}`);
+  }
+
+  // 6. Levers.
+  const levers = values.levers ? await measureLevers(config.cacheDir, probe, byName, quick) : undefined;
+
+  const results: BenchResults = {
+    timestamp: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    machine: machineInfo(),
+    loadAverage: { start: loadStart, end: loadAverage() },
+    service: { workers: config.workers, threads: config.threadsPerWorker, backend: config.backend, endpoint },
+    sources,
+    inputs: inputs.map((i) => ({ name: i.name, description: i.description, bytes: i.bytes.length })),
+    coldStart,
+    latency,
+    load,
+    peakRssMb,
+    limit,
+    ...(levers ? { levers } : {}),
+    targets: [],
+  };
+  results.targets = evaluateTargets(results);
+  await Deno.mkdir(values.out!, { recursive: true });
+  const file = join(values.out!, `${results.timestamp.replace(/[:.]/g, "-")}.json`);
+  await Deno.writeTextFile(file, JSON.stringify(results, null, 2) + "\n");
+  log(`wrote ${file}`);
+  if (values.doc) {
+    await writeReport(values.doc, renderReport(results, file));
+    log(`updated ${values.doc}`);
+  }
+  for (const t of results.targets) log(`${t.met ? "MET " : "MISS"} ${t.name}: ${t.measured} (target ${t.target})`);
+}
+
+/** Real encoder inputs: the 224 JPEG's tensor, one YAMNet patch and the 10 s clip's patches. */
+async function limitInputs(
+  config: ReturnType<typeof loadConfig>,
+  byName: Map<string, BenchInput>,
+): Promise<LimitInput[]> {
+  const encoders = await ensureEncoders({
+    cacheDir: config.cacheDir,
+    weightsDir: config.weightsDir,
+    names: [config.audioEncoder, config.imageEncoder],
+  });
+  const image = encoders[config.imageEncoder]!;
+  const audio = encoders[config.audioEncoder]!;
+  const ip = image.card.preprocess as ImagePreprocess;
+  const { pixels } = await decodeImage(byName.get("jpeg_1280x960")!.bytes);
+  const imageTensor = toImageTensor(pixels, { scale: ip.scale, zeroPoint: ip.zeroPoint });
+  const cases: LimitInput[] = [{
+    encoder: image,
+    data: imageTensor,
+    dims: [1, ...image.card.input.shape.slice(1).map(Number)],
+  }];
+  const ap = audio.card.preprocess as AudioPreprocess;
+  if (ap.kind === "log_mel_patches") {
+    const { samples } = await decodeAudio(byName.get("wav_10s")!.bytes);
+    const padded = padWaveform(samples, { window: ap.windowSamples, hop: ap.hopSamples });
+    const patches = toPatches(logMel(padded), {
+      frames: ap.patchFrames ?? 96,
+      hop: ap.patchHop ?? 48,
+      offset: ap.offset ?? 0,
+    });
+    const item = patches.frames * patches.bands;
+    cases.push({ encoder: audio, data: patches.data.slice(0, item), dims: [1, patches.frames, patches.bands] });
+    cases.push({ encoder: audio, data: patches.data, dims: [patches.count, patches.frames, patches.bands] });
+  }
+  return cases;
+}
+
+/** Service variants on fresh servers: workers x threads, and the native backend. */
+async function measureLevers(
+  cacheDir: string,
+  probe: { path: string; body: Uint8Array<ArrayBuffer> },
+  byName: Map<string, BenchInput>,
+  quick: boolean,
+): Promise<LeverResult[]> {
+  const variants: { name: string; env: Record<string, string>; ffi?: boolean }[] = [
+    { name: "1 worker x 2 threads (web)", env: { AMODAL_WORKERS: "1", AMODAL_THREADS: "2" } },
+    { name: "1 worker x 1 thread (web)", env: { AMODAL_WORKERS: "1", AMODAL_THREADS: "1" } },
+    { name: "2 workers x 1 thread (web)", env: { AMODAL_WORKERS: "2", AMODAL_THREADS: "1" } },
+    { name: "2 workers x 2 threads (web)", env: { AMODAL_WORKERS: "2", AMODAL_THREADS: "2" } },
+    {
+      name: "1 worker x 2 threads (node)",
+      env: { AMODAL_WORKERS: "1", AMODAL_THREADS: "2", AMODAL_BACKEND: "node" },
+      ffi: true,
+    },
+    {
+      name: "2 workers x 1 thread (node)",
+      env: { AMODAL_WORKERS: "2", AMODAL_THREADS: "1", AMODAL_BACKEND: "node" },
+      ffi: true,
+    },
+  ];
+  const results: LeverResult[] = [];
+  for (const variant of quick ? variants.slice(0, 2) : variants) {
+    const server = await startServer({ probe, cacheDir, env: variant.env, allowFfi: variant.ffi ?? false });
+    try {
+      const p50Ms: Record<string, number> = {};
+      for (const name of ["jpeg_224x224", "jpeg_1280x960", "wav_1s", "wav_10s"]) {
+        const r = await measureLatency(server.url + probe.path, byName.get(name)!.bytes, {
+          warmup: quick ? 1 : 3,
+          runs: quick ? 3 : 25,
+          minRuns: quick ? 3 : 10,
+          maxMs: quick ? 1_000 : 6_000,
+        });
+        p50Ms[name] = r.total.p50;
+      }
+      const c4 = await runWrk(server.url + probe.path, [byName.get("jpeg_224x224")!.bytes], {
+        connections: 4,
+        durationS: quick ? 1 : 6,
+      });
+      results.push({
+        name: variant.name,
+        env: variant.env,
+        coldStartMs: round2(server.coldStartMs),
+        p50Ms,
+        imagesPerSecondC4: c4.requestsPerSecond,
+        errorsC4: c4.errors,
+        peakRssMb: server.peakRssMb(),
+        loadAverage: loadAverage(),
+      });
+      log(`lever ${variant.name}: ${JSON.stringify(results.at(-1))}`);
+    } finally {
+      await server.close();
+    }
+  }
+  return results;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,134 @@
+/**
+ * The service as a child process (`deno run main.ts`), so the benchmark
+ * measures what a deployment runs: start-up included, and the whole
+ * process's memory (workers are threads of it) read from `/proc`.
+ *
+ * @module
+ */
+import { REPO_ROOT } from "../../lib/config.ts";
+
+/** A running service process. */
+export interface ServerProcess {
+  /** Base URL, e.g. `http://127.0.0.1:8123`. */
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn to the first successful probe request. */
+  coldStartMs: number;
+  /** Peak resident memory of the process so far (`VmHWM`), in MB, or NaN off Linux. */
+  peakRssMb(): number;
+  /** Current resident memory (`VmRSS`), in MB. */
+  rssMb(): number;
+  /** Stops the process (SIGTERM, then SIGKILL) and waits for it. */
+  close(): Promise<void>;
+}
+
+/** Options for {@linkcode startServer}. */
+export interface StartServerOptions {
+  /** Extra environment (`AMODAL_*`). */
+  env?: Record<string, string>;
+  /** Request that must succeed before the server counts as started. */
+  probe: { path: string; body: Uint8Array<ArrayBuffer> };
+  /** Give up after this long. @default 120_000 */
+  timeoutMs?: number;
+  /** Cache folder the service may write (default `.cache`). */
+  cacheDir?: string;
+  /** Grant FFI (needed for `AMODAL_BACKEND=node`). @default false */
+  allowFfi?: boolean;
+}
+
+function statusField(pid: number, field: string): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = Number(status.match(new RegExp(`^${field}:\\s*(\\d+)`, "m"))?.[1]);
+    return Math.round(kb / 1024 * 10) / 10;
+  } catch {
+    return NaN;
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * Spawns the service with the permissions of `deno task start` and waits
+ * until a real request succeeds (a 200 from `probe`), polling every 10 ms.
+ *
+ * @param options Environment, probe request and limits.
+ * @returns The running process with its measured cold start.
+ * @throws {Error} With the tail of the server's stderr when it exits or does not answer in time.
+ */
+export async function startServer(options: StartServerOptions): Promise<ServerProcess> {
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const cacheDir = options.cacheDir ?? ".cache";
+  const args = [
+    "run",
+    "--allow-env",
+    "--allow-read",
+    `--allow-write=${cacheDir}`,
+    "--allow-net",
+    "--allow-sys=cpus",
+    ...(options.allowFfi ? ["--allow-ffi"] : []),
+    "main.ts",
+  ];
+  const start = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: REPO_ROOT,
+    env: { PORT: String(port), AMODAL_HOSTNAME: "127.0.0.1", AMODAL_CACHE_DIR: cacheDir, ...options.env },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  const reader = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) stderr = (stderr + decoder.decode(chunk)).slice(-4000);
+  })();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const deadline = start + (options.timeoutMs ?? 120_000);
+  const fail = async (why: string): Promise<never> => {
+    if (!exited) child.kill("SIGKILL");
+    await status;
+    await reader;
+    throw new Error(`Server did not start (${why}); stderr tail:\n${stderr}`);
+  };
+  let coldStartMs = NaN;
+  while (performance.now() < deadline) {
+    if (exited) await fail(`exited with code ${(await status).code}`);
+    try {
+      const res = await fetch(url + options.probe.path, { method: "POST", body: options.probe.body });
+      await res.body?.cancel();
+      if (res.ok) {
+        coldStartMs = performance.now() - start;
+        break;
+      }
+      if (res.status !== 503) await fail(`probe answered ${res.status}`);
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  if (Number.isNaN(coldStartMs)) await fail(`no answer within ${options.timeoutMs ?? 120_000} ms`);
+  return {
+    url,
+    pid: child.pid,
+    coldStartMs,
+    peakRssMb: () => statusField(child.pid, "VmHWM"),
+    rssMb: () => statusField(child.pid, "VmRSS"),
+    async close() {
+      if (!exited) child.kill("SIGTERM");
+      const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 5000);
+      await status;
+      clearTimeout(timer);
+      await reader;
+    },
+  };
+}
