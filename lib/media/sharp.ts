@@ -11,7 +11,7 @@
  * `@img/sharp-wasm32` when no native package matches. With `-A` Deno would
  * load `@img/sharp-linux-x64` (installed as an optional dependency), so this
  * module reports `process.arch` as "wasm32" for the duration of the import
- * and restores it right after; then it checks that the WASM build (the one
+ * and restores it right after (likewise `process.env`, see `libvipsEnv`); then it checks that the WASM build (the one
  * whose `versions` lists `emscripten`) is what loaded. Import sharp only
  * through {@linkcode loadSharp}: a static `import "sharp"` elsewhere that
  * runs first would get the native addon, and `loadSharp` would then throw.
@@ -27,14 +27,29 @@ export type SharpModule = typeof Sharp;
 
 let loaded: Promise<SharpModule> | undefined;
 
+/**
+ * The environment sharp-wasm gets while it loads. Its Emscripten runtime
+ * copies the whole process environment into the WASM module
+ * (`for (x in process.env)`), which needs unrestricted `--allow-env`; given a
+ * plain object with only the libvips variables (`VIPS_*`, when readable)
+ * instead, the service runs with `--allow-env` limited to its own variables.
+ */
+function libvipsEnv(): Record<string, string> {
+  if (Deno.permissions.querySync({ name: "env" }).state !== "granted") return {};
+  return Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([name]) => name.startsWith("VIPS_")));
+}
+
 async function importWasmSharp(): Promise<SharpModule> {
   const arch = Object.getOwnPropertyDescriptor(process, "arch");
+  const env = Object.getOwnPropertyDescriptor(process, "env");
   Object.defineProperty(process, "arch", { value: "wasm32", configurable: true });
+  Object.defineProperty(process, "env", { value: libvipsEnv(), configurable: true, writable: true });
   let mod: { default: SharpModule };
   try {
     mod = await import("sharp");
   } finally {
     if (arch) Object.defineProperty(process, "arch", arch);
+    if (env) Object.defineProperty(process, "env", env);
   }
   const sharp = mod.default;
   if (!("emscripten" in sharp.versions)) {
