@@ -23,6 +23,14 @@ export async function readServiceInfo(config: Config, cards: EncoderCard[]): Pro
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
+  // Headline numbers of `deno task report` (reports/latest/), quoted next to the model they describe.
+  if (joint) {
+    try {
+      joint.report = JSON.parse(await Deno.readTextFile(join(config.modelsDir, "metrics.json")));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
   const labels = (joint?.labels as string[] | undefined) ?? [...LABELS];
   return {
     encoders: cards.map((card) => ({
