@@ -94,6 +94,18 @@ function discard(entry: { core: Promise<FfmpegCore> }): void {
   if (current === entry) current = undefined;
 }
 
+/** A core is replaced after this many runs: long-lived cores were seen to corrupt ffprobe reports. */
+const MAX_RUNS_PER_CORE = 200;
+
+function isJson(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(new TextDecoder().decode(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Outcome of one ffmpeg or ffprobe command line. */
 type RunResult =
   | { ok: true; output: Uint8Array; log: string[] }
@@ -117,9 +129,13 @@ async function run(
     const result = runOn(ffmpeg, tool, input, args.map(String), timeoutMs);
     // ffprobe runs with `-v error`: anything it logged means it hit an error.
     const complained = tool === "ffprobe" && result.log.some((line) => line.trim() !== "");
-    if (!result.ok || complained || ffmpeg.HEAPU8.byteLength > MAX_HEAP_BYTES) discard(entry);
-    // A trap on a core that had run before may be the previous runs' fault: retry once.
-    if (!result.ok && "trap" in result && !fresh && attempt === 0) continue;
+    // After some hundreds of runs a core's ffprobe can write a garbled report; treat it like a trap.
+    const garbled = tool === "ffprobe" && result.ok && !isJson(result.output);
+    const worn = entry.runs >= MAX_RUNS_PER_CORE;
+    if (!result.ok || complained || garbled || worn || ffmpeg.HEAPU8.byteLength > MAX_HEAP_BYTES) discard(entry);
+    // A trap or garbled report on a core that had run before may be the previous runs' fault: retry once.
+    if (((!result.ok && "trap" in result) || garbled) && !fresh && attempt === 0) continue;
+    if (garbled) return { ok: false, log: [...result.log, "error: unreadable stream report"], timedOut: false };
     return result;
   }
 }
