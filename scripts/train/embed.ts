@@ -17,6 +17,13 @@ import type { EncoderCard } from "../../lib/encoders/card.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
 import { LOG_MEL_STATS_DIM } from "../../lib/features/log_mel_stats.ts";
 
+/**
+ * The Web Worker constructor, captured when this module loads: sharp's WASM glue replaces
+ * `globalThis.Worker` with node:worker_threads' Worker when it loads in this thread, and such a
+ * worker has no `self`.
+ */
+const WebWorker = globalThis.Worker;
+
 /** Bump when augmentation code changes what a view contains. */
 export const AUGMENT_VERSION = "aug-1";
 
@@ -174,7 +181,7 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
   let next = 0, finished = 0, lastLog = performance.now();
   const workerCount = Math.max(1, Math.min(opts.workers ?? 2, jobs.length));
   const runWorker = async () => {
-    const worker = new Worker(new URL("./embed_worker.ts", import.meta.url), { type: "module" });
+    const worker = new WebWorker(new URL("./embed_worker.ts", import.meta.url), { type: "module" });
     const call = (msg: unknown) =>
       new Promise<MessageEvent["data"]>((resolve, reject) => {
         worker.onmessage = (e) => resolve(e.data);

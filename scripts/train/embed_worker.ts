@@ -22,9 +22,6 @@ import { augmentAudio } from "./augment_audio.ts";
 import { augmentImage } from "./augment_image.ts";
 import { seededRandom } from "./seeded_random.ts";
 
-// @ffmpeg/core needs a location to resolve its files under Deno.
-(globalThis as { location?: unknown }).location ??= new URL("file:///");
-
 let session: Session | undefined;
 let card: EncoderCard | undefined;
 /** "embedding" (default), "scores" (the encoder's classes) or "log_mel_stats" (no graph). */
