@@ -27,6 +27,13 @@ const WebWorker = globalThis.Worker;
 /** Bump when augmentation code changes what a view contains. */
 export const AUGMENT_VERSION = "aug-1";
 
+/**
+ * Part of the cache key. "rows-2": folders written before the flush fix (concurrent flushes could
+ * write a batch twice to the index but not to the rows, shifting every later row's label) are not
+ * read again.
+ */
+const CACHE_LAYOUT = "rows-2";
+
 /** Splits that get embeddings, in processing order. */
 export const ROLES = [
   "translation-train",
@@ -126,10 +133,31 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
   const graph = await Deno.readFile(onnxPath);
   const variant = output === "embedding" ? "" : `-${output}`;
   const key = await sha256Hex(
-    new Uint8Array([...new TextEncoder().encode(JSON.stringify(card) + AUGMENT_VERSION + variant), ...graph]),
+    new Uint8Array([
+      ...new TextEncoder().encode(JSON.stringify(card) + AUGMENT_VERSION + CACHE_LAYOUT + variant),
+      ...graph,
+    ]),
   );
   const dir = join(opts.cacheRoot, `${card.name}${variant}-${key.slice(0, 8)}`);
   await Deno.mkdir(dir, { recursive: true });
+  const unlock = await lockDir(dir, log);
+  try {
+    return await fill(opts, dir, dim, output, roles, log);
+  } finally {
+    await unlock();
+  }
+}
+
+/** The body of {@linkcode extractEmbeddings}, run while this process holds the folder's lock. */
+async function fill(
+  opts: ExtractOptions,
+  dir: string,
+  dim: number,
+  output: string,
+  roles: readonly string[],
+  log: (line: string) => void,
+): Promise<ExtractResult> {
+  const { card, onnxPath } = opts.encoder;
   await Deno.writeTextFile(
     join(dir, "meta.json"),
     JSON.stringify({ encoder: card.name, output, dim, sha256: card.sha256, augment: AUGMENT_VERSION }, null, 2) + "\n",
@@ -165,17 +193,24 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
   const pending = new Map<string, { rows: string[]; data: Float32Array[] }>(
     roles.map((r) => [r, { rows: [], data: [] }]),
   );
-  const flush = async (role: string) => {
+  // Batches are taken synchronously (workers keep pushing while a write is awaited) and written
+  // one after another, so the row file and its index always grow by the same rows in the same order.
+  let writing = Promise.resolve();
+  const flush = (role: string): Promise<void> => {
     const p = pending.get(role)!;
-    if (p.rows.length === 0) return;
-    const bytes = new Uint8Array(p.data.length * dim * 4);
-    p.data.forEach((e, i) => bytes.set(new Uint8Array(e.buffer, e.byteOffset, dim * 4), i * dim * 4));
-    // Rows first, index second: a crash in between leaves extra rows that openRole() cuts off.
-    await Deno.writeFile(join(dir, `${role}.f32`), bytes, { append: true });
-    await Deno.writeTextFile(join(dir, `${role}.jsonl`), p.rows.join(""), { append: true });
-    rows[role] = (rows[role] ?? 0) + p.rows.length;
+    if (p.rows.length === 0) return writing;
+    const batchRows = p.rows, batchData = p.data;
     p.rows = [];
     p.data = [];
+    writing = writing.then(async () => {
+      const bytes = new Uint8Array(batchData.length * dim * 4);
+      batchData.forEach((e, i) => bytes.set(new Uint8Array(e.buffer, e.byteOffset, dim * 4), i * dim * 4));
+      // Rows first, index second: a crash in between leaves extra rows that openRole() cuts off.
+      await Deno.writeFile(join(dir, `${role}.f32`), bytes, { append: true });
+      await Deno.writeTextFile(join(dir, `${role}.jsonl`), batchRows.join(""), { append: true });
+      rows[role] = (rows[role] ?? 0) + batchRows.length;
+    });
+    return writing;
   };
 
   let next = 0, finished = 0, lastLog = performance.now();
@@ -236,6 +271,31 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
   const seconds = (performance.now() - start) / 1000;
   log(`embed: ${card.name}: ${finished} rows in ${seconds.toFixed(1)} s (${(finished / seconds).toFixed(2)} rows/s)`);
   return { dir, dim, rows, computed: finished - failed.length, seconds, failed };
+}
+
+/**
+ * Takes `<dir>/.lock` (holding this process id) so that two processes (say `deno task train` and
+ * `deno task report`) never append to one cache folder at once; waits while a live process holds
+ * it and takes over a lock whose process is gone (checked in /proc, so on Linux only).
+ */
+async function lockDir(dir: string, log: (line: string) => void): Promise<() => Promise<void>> {
+  const path = join(dir, ".lock");
+  for (let attempt = 0;; attempt++) {
+    try {
+      await Deno.writeTextFile(path, String(Deno.pid), { createNew: true });
+      return async () => await Deno.remove(path).catch(() => {});
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    const pid = Number(await Deno.readTextFile(path).catch(() => ""));
+    const alive = pid > 0 && await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+    if (!alive) {
+      await Deno.remove(path).catch(() => {});
+      continue;
+    }
+    if (attempt % 12 === 0) log(`embed: waiting for process ${pid}, which is filling ${dir}`);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
 }
 
 /**
