@@ -1,0 +1,262 @@
+/**
+ * Mutation fuzzer for the public API (`deno task fuzz`).
+ *
+ * Starts the service on 127.0.0.1 as a child process (the `start` task's
+ * permissions), mutates real corpus files (bit flips, byte runs,
+ * truncation, splices, header field overwrites, duplicated regions) and
+ * posts each result to `/v1/embed`. Anything that is not a 200 or a 4xx
+ * problem+json is a finding: a 5xx (500 worker failure, 504 deadline), a
+ * hang past the deadline, a malformed answer, or a crashed process. Each
+ * finding's input is saved with a JSON note so it can become a regression
+ * fixture (`tests/fixtures/regressions/`). Exits 1 when it found anything.
+ *
+ * ```sh
+ * deno task fuzz --count 2000 --seconds 600 --seed 7
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
+import { REPO_ROOT } from "../lib/config.ts";
+import { type LocalServer, startLocalServer } from "./_local_server.ts";
+import { fuzzSeeds, random, type SeedInput } from "./_seed_inputs.ts";
+
+/** A mutation: a name for the report and a function of the input (and a second input, for splices). */
+interface Mutator {
+  name: string;
+  apply(bytes: Uint8Array, rand: () => number, other: Uint8Array): Uint8Array;
+}
+
+/** Values that break parsers when written into size, count and rate fields. */
+const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff];
+
+const int = (rand: () => number, n: number) => Math.floor(rand() * n);
+
+/** A position biased towards the start, where headers live. */
+function headerBiased(rand: () => number, length: number): number {
+  return rand() < 0.5 ? int(rand, Math.min(length, 128)) : int(rand, length);
+}
+
+/** The mutations, each small and composable. */
+export const MUTATORS: Mutator[] = [
+  {
+    name: "bitflip",
+    apply(bytes, rand) {
+      const out = bytes.slice();
+      for (let i = 1 + int(rand, 8); i > 0; i--) {
+        const at = headerBiased(rand, out.length);
+        out[at] = out[at]! ^ (1 << int(rand, 8));
+      }
+      return out;
+    },
+  },
+  {
+    name: "byterun",
+    apply(bytes, rand) {
+      const out = bytes.slice();
+      const at = headerBiased(rand, out.length);
+      const length = Math.min(out.length - at, 1 + int(rand, 256));
+      const fill = [0x00, 0xff, int(rand, 256), -1][int(rand, 4)]!;
+      for (let i = 0; i < length; i++) out[at + i] = fill < 0 ? int(rand, 256) : fill;
+      return out;
+    },
+  },
+  {
+    name: "truncate",
+    apply(bytes, rand) {
+      return bytes.slice(0, Math.max(1, headerBiased(rand, bytes.length)));
+    },
+  },
+  {
+    name: "splice",
+    apply(bytes, rand, other) {
+      // The head of one file with the tail of another, or a piece of another inserted.
+      const cut = int(rand, bytes.length);
+      if (rand() < 0.5) {
+        const from = int(rand, other.length);
+        const out = new Uint8Array(cut + other.length - from);
+        out.set(bytes.subarray(0, cut));
+        out.set(other.subarray(from), cut);
+        return out;
+      }
+      const piece = other.subarray(int(rand, other.length), int(rand, other.length) + 512);
+      const out = new Uint8Array(bytes.length + piece.length);
+      out.set(bytes.subarray(0, cut));
+      out.set(piece, cut);
+      out.set(bytes.subarray(cut), cut + piece.length);
+      return out;
+    },
+  },
+  {
+    name: "field",
+    apply(bytes, rand) {
+      // Overwrite a 1-, 2- or 4-byte field in the first 128 bytes with a boundary value.
+      const out = bytes.slice();
+      const width = [1, 2, 4][int(rand, 3)]!;
+      const at = int(rand, Math.max(1, Math.min(out.length, 128) - width));
+      const value = INTERESTING[int(rand, INTERESTING.length)]!;
+      const view = new DataView(out.buffer);
+      if (at + width > out.length) return out;
+      const little = rand() < 0.5;
+      if (width === 1) view.setUint8(at, value & 0xff);
+      else if (width === 2) view.setUint16(at, value & 0xffff, little);
+      else view.setUint32(at, value >>> 0, little);
+      return out;
+    },
+  },
+  {
+    name: "duplicate",
+    apply(bytes, rand) {
+      // Repeat one region many times (chunk and frame parsers loop over these).
+      const from = headerBiased(rand, bytes.length);
+      const region = bytes.subarray(from, from + 1 + int(rand, 64));
+      const times = 1 + int(rand, 200);
+      const out = new Uint8Array(bytes.length + region.length * times);
+      out.set(bytes.subarray(0, from));
+      for (let i = 0; i < times; i++) out.set(region, from + i * region.length);
+      out.set(bytes.subarray(from), from + times * region.length);
+      return out;
+    },
+  },
+];
+
+/** What happened to one input. */
+type Verdict =
+  | { ok: true; status: number }
+  | { ok: false; kind: "5xx" | "hang" | "crash" | "malformed"; status?: number; detail: string };
+
+async function post(url: string, body: Uint8Array, waitMs: number): Promise<Verdict> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: "POST", body: new Uint8Array(body), signal: AbortSignal.timeout(waitMs) });
+  } catch (error) {
+    const name = error instanceof Error ? error.name : "";
+    if (name === "TimeoutError") return { ok: false, kind: "hang", detail: `no answer within ${waitMs} ms` };
+    return { ok: false, kind: "crash", detail: `connection failed: ${error}` };
+  }
+  const text = await res.text();
+  const type = res.headers.get("content-type") ?? "";
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(text);
+  } catch { /* judged below */ }
+  const detail = String(json?.detail ?? text.slice(0, 200));
+  if (res.status >= 500) return { ok: false, kind: "5xx", status: res.status, detail };
+  const expected = res.status === 200 ? "application/json" : "application/problem+json";
+  if (!json || type !== expected || (res.status !== 200 && json.status !== res.status)) {
+    return { ok: false, kind: "malformed", status: res.status, detail: `${type}: ${text.slice(0, 200)}` };
+  }
+  return { ok: true, status: res.status };
+}
+
+const EXTENSIONS: Record<string, string> = {
+  jpeg: "jpg",
+  png: "png",
+  webp: "webp",
+  gif: "gif",
+  avif: "avif",
+  tiff: "tif",
+  wav: "wav",
+  mp3: "mp3",
+  ogg: "ogg",
+  flac: "flac",
+  m4a: "m4a",
+  webm: "webm",
+};
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      count: { type: "string", default: "500" },
+      seconds: { type: "string", default: "300" },
+      seed: { type: "string", default: "1" },
+      "deadline-ms": { type: "string", default: "10000" },
+      out: { type: "string", default: ".cache/fuzz/findings" },
+    },
+  });
+  const count = Number(values.count);
+  const seconds = Number(values.seconds);
+  const seed = Number(values.seed);
+  const deadlineMs = Number(values["deadline-ms"]);
+  const out = resolve(REPO_ROOT, values.out!);
+  if (![count, seconds, seed, deadlineMs].every(Number.isFinite)) {
+    console.error("usage: deno task fuzz [--count N] [--seconds S] [--seed K] [--deadline-ms MS] [--out DIR]");
+    Deno.exit(2);
+  }
+
+  console.error(`fuzz: preparing seed inputs (seed ${seed}) ...`);
+  const seeds: SeedInput[] = await fuzzSeeds({ seed });
+  const env = { AMODAL_REQUEST_TIMEOUT_MS: String(deadlineMs) };
+  let server: LocalServer = await startLocalServer(env);
+  const url = () => `${server.url}/v1/embed?space=encoder`;
+  console.error(`fuzz: ${seeds.length} seeds, service at ${server.url}, up to ${count} inputs or ${seconds} s`);
+
+  const rand = random(seed);
+  const started = performance.now();
+  const statuses: Record<string, number> = {};
+  const findings: string[] = [];
+  let tried = 0;
+  try {
+    while (tried < count && performance.now() - started < seconds * 1000) {
+      const base = seeds[int(rand, seeds.length)]!;
+      const other = seeds[int(rand, seeds.length)]!;
+      const chain: string[] = [];
+      let bytes = base.bytes;
+      for (let k = 1 + int(rand, 3); k > 0; k--) {
+        const mutator = MUTATORS[int(rand, MUTATORS.length)]!;
+        chain.push(mutator.name);
+        bytes = mutator.apply(bytes, rand, other.bytes);
+        if (bytes.length === 0) bytes = base.bytes.slice(0, 1);
+      }
+      tried++;
+      const verdict = await post(url(), bytes, deadlineMs + 10_000);
+      const key = verdict.ok ? String(verdict.status) : verdict.kind;
+      statuses[key] = (statuses[key] ?? 0) + 1;
+      if (tried % 100 === 0) console.error(`fuzz: ${tried} inputs, ${JSON.stringify(statuses)}`);
+      if (verdict.ok) continue;
+
+      // A finding: keep the input and how it was made.
+      const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
+      const file = join(out, `${verdict.kind}-${hash}.${EXTENSIONS[base.format] ?? "bin"}`);
+      await Deno.mkdir(out, { recursive: true });
+      await Deno.writeFile(file, bytes);
+      await Deno.writeTextFile(
+        `${file}.json`,
+        JSON.stringify(
+          {
+            ...verdict,
+            seed,
+            input: tried,
+            base: base.name,
+            other: other.name,
+            mutations: chain,
+            stderr: server.stderrTail(),
+          },
+          null,
+          2,
+        ) + "\n",
+      );
+      findings.push(file);
+      console.error(`fuzz: FINDING ${verdict.kind} ${verdict.status ?? ""} ${verdict.detail.slice(0, 160)} -> ${file}`);
+      if (verdict.kind === "crash" || verdict.kind === "hang" || server.exited()) {
+        // The process died or stopped answering: start a fresh one and go on.
+        await server.stop();
+        server = await startLocalServer(env);
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const summary = { inputs: tried, seconds: Math.round(elapsed), seed, statuses, findings: findings.length, out };
+  console.log(JSON.stringify(summary));
+  console.error(
+    findings.length === 0
+      ? `fuzz: ${tried} inputs in ${elapsed.toFixed(0)} s, no 5xx, hang, crash or malformed answer`
+      : `fuzz: ${findings.length} finding(s) in ${tried} inputs; inputs saved under ${out}`,
+  );
+  Deno.exit(findings.length === 0 ? 0 : 1);
+}

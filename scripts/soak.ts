@@ -1,0 +1,195 @@
+/**
+ * Soak test (`deno task soak`): many mixed requests at a fixed concurrency
+ * against a local service, to show that latency stays bounded, nothing but
+ * 503 backpressure fails, and memory does not creep.
+ *
+ * Starts the service on 127.0.0.1 as a child process with the `start`
+ * task's permissions, warms it with one pass over the distinct inputs, then
+ * sends `--requests` requests (corpus photos, corpus FLACs and WAVs made from
+ * corpus recordings: about 50/20/30) with `--concurrency` in flight, stopping
+ * early at `--seconds`. Reports the status histogram, latency p50/p95/p99 and
+ * the child's resident memory (VmRSS, workers included) over the first and
+ * the last thousand requests (a fifth of the run when shorter). Exits 1 on
+ * any answer other than 200 or 503, or when `--max-rss-growth` is given and
+ * exceeded.
+ *
+ * ```sh
+ * deno task soak                                  # 10,000 requests at concurrency 8
+ * deno task soak --requests 200 --concurrency 4
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type LocalServer, startLocalServer } from "./_local_server.ts";
+import { corpusWav, pickCorpus, random } from "./_seed_inputs.ts";
+import { corpusDir } from "./_seed_inputs.ts";
+import { join } from "node:path";
+
+/** One distinct request body. */
+interface Input {
+  name: string;
+  kind: "image" | "flac" | "wav";
+  bytes: Uint8Array;
+}
+
+async function inputs(seed: number): Promise<Input[]> {
+  const read = (path: string) => Deno.readFile(join(corpusDir(), path));
+  const out: Input[] = [];
+  for (const path of await pickCorpus("image", 40, seed)) {
+    out.push({ name: path, kind: "image", bytes: await read(path) });
+  }
+  for (const path of await pickCorpus("audio", 16, seed + 1)) {
+    out.push({ name: path, kind: "flac", bytes: await read(path) });
+  }
+  for (const path of await pickCorpus("audio", 16, seed + 2)) {
+    out.push({ name: `${path} as WAV`, kind: "wav", bytes: await corpusWav(path, 5) });
+  }
+  return out;
+}
+
+/** Value at quantile `q` of sorted numbers (nearest rank). */
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+const MIB = 2 ** 20;
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      requests: { type: "string", default: "10000" },
+      concurrency: { type: "string", default: "8" },
+      seconds: { type: "string", default: "3600" },
+      seed: { type: "string", default: "1" },
+      workers: { type: "string" },
+      "max-rss-growth": { type: "string" },
+    },
+  });
+  const total = Number(values.requests);
+  const concurrency = Number(values.concurrency);
+  const seconds = Number(values.seconds);
+  const seed = Number(values.seed);
+  const maxGrowth = values["max-rss-growth"] === undefined ? undefined : Number(values["max-rss-growth"]);
+  if (![total, concurrency, seconds, seed].every((n) => Number.isFinite(n) && n > 0)) {
+    console.error("usage: deno task soak [--requests N] [--concurrency C] [--seconds S] [--seed K] [--workers W]");
+    Deno.exit(2);
+  }
+
+  console.error("soak: preparing inputs ...");
+  const pool = await inputs(seed);
+  const env: Record<string, string> = {};
+  if (values.workers) env.AMODAL_WORKERS = values.workers;
+  const server: LocalServer = await startLocalServer(env);
+  const models = await (await fetch(`${server.url}/v1/models`)).json();
+  // The full pipeline when a trained joint space is deployed, the encoders alone otherwise.
+  const path = models.joint ? "/v1/classify" : "/v1/embed?space=encoder";
+  console.error(
+    `soak: ${pool.length} distinct inputs, ${server.url}${path}, ${total} requests at concurrency ${concurrency}`,
+  );
+
+  try {
+    // Warm-up: every distinct input once, so first-use costs (WASM heaps growing to their working size) are paid.
+    for (const input of pool) {
+      await (await fetch(server.url + path, { method: "POST", body: new Uint8Array(input.bytes) })).body?.cancel();
+    }
+    const rssWarm = server.rss() ?? NaN;
+
+    const rand = random(seed);
+    const order = Array.from({ length: total }, () => {
+      const r = rand();
+      const kind = r < 0.5 ? "image" : r < 0.7 ? "flac" : "wav";
+      const ofKind = pool.filter((i) => i.kind === kind);
+      return ofKind[Math.floor(rand() * ofKind.length)]!;
+    });
+    const latencies: number[] = [];
+    const statuses: Record<string, number> = {};
+    const errors: string[] = [];
+    const rssSamples: { done: number; rss: number }[] = [];
+    let next = 0, done = 0;
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+
+    async function client(): Promise<void> {
+      while (next < total && performance.now() < deadline) {
+        const input = order[next++]!;
+        const t0 = performance.now();
+        let key: string;
+        try {
+          const res = await fetch(server.url + path, {
+            method: "POST",
+            body: new Uint8Array(input.bytes),
+            signal: AbortSignal.timeout(120_000),
+          });
+          await res.arrayBuffer();
+          key = String(res.status);
+          if (res.status !== 200 && res.status !== 503) errors.push(`${res.status} for ${input.name}`);
+        } catch (error) {
+          key = "network";
+          errors.push(`${error} for ${input.name}`);
+        }
+        latencies.push(performance.now() - t0);
+        statuses[key] = (statuses[key] ?? 0) + 1;
+        done++;
+        if (done % 25 === 0) {
+          const rss = server.rss();
+          if (rss !== undefined) rssSamples.push({ done, rss });
+          if (done % 500 === 0) {
+            console.error(`soak: ${done}/${total}, RSS ${(rss ?? NaN) / MIB | 0} MiB, ${JSON.stringify(statuses)}`);
+          }
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, client));
+    const elapsed = (performance.now() - started) / 1000;
+
+    const window = Math.max(25, Math.min(1000, Math.floor(done / 5)));
+    const first = rssSamples.filter((s) => s.done <= window).map((s) => s.rss);
+    const last = rssSamples.filter((s) => s.done > done - window).map((s) => s.rss);
+    const growth = (mean(last) - mean(first)) / mean(first);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const summary = {
+      requests: done,
+      asked: total,
+      concurrency,
+      seconds: Math.round(elapsed),
+      path,
+      statuses,
+      errors: errors.length,
+      latencyMs: {
+        p50: Math.round(quantile(sorted, 0.5)),
+        p95: Math.round(quantile(sorted, 0.95)),
+        p99: Math.round(quantile(sorted, 0.99)),
+        max: Math.round(sorted.at(-1) ?? NaN),
+      },
+      rssMiB: {
+        afterWarmup: Math.round(rssWarm / MIB),
+        firstWindow: Math.round(mean(first) / MIB),
+        lastWindow: Math.round(mean(last) / MIB),
+        max: Math.round(Math.max(...rssSamples.map((s) => s.rss)) / MIB),
+        window,
+      },
+      rssGrowth: Math.round(growth * 1000) / 1000,
+    };
+    console.log(JSON.stringify(summary));
+    for (const e of errors.slice(0, 10)) console.error(`soak: error: ${e}`);
+    console.error(
+      `soak: ${done} requests in ${elapsed.toFixed(0)} s (${(done / elapsed).toFixed(1)}/s); ` +
+        `p50 ${summary.latencyMs.p50} ms, p95 ${summary.latencyMs.p95} ms, p99 ${summary.latencyMs.p99} ms; ` +
+        `RSS ${summary.rssMiB.firstWindow} -> ${summary.rssMiB.lastWindow} MiB (${(growth * 100).toFixed(1)} %) ` +
+        `over the first and last ${window} requests`,
+    );
+    const failed = errors.length > 0 || (maxGrowth !== undefined && growth > maxGrowth);
+    await server.stop();
+    Deno.exit(failed ? 1 : 0);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
