@@ -109,6 +109,7 @@ if (import.meta.main) {
       return ofKind[Math.floor(rand() * ofKind.length)]!;
     });
     const latencies: number[] = [];
+    const byKind: Record<string, number[]> = { image: [], flac: [], wav: [] };
     const statuses: Record<string, number> = {};
     const errors: string[] = [];
     const rssSamples: { done: number; rss: number }[] = [];
@@ -116,7 +117,7 @@ if (import.meta.main) {
     const started = performance.now();
     const deadline = started + seconds * 1000;
 
-    async function client(): Promise<void> {
+    const client = async (): Promise<void> => {
       while (next < total && performance.now() < deadline) {
         const input = order[next++]!;
         const t0 = performance.now();
@@ -135,6 +136,7 @@ if (import.meta.main) {
           errors.push(`${error} for ${input.name}`);
         }
         latencies.push(performance.now() - t0);
+        byKind[input.kind]!.push(performance.now() - t0);
         statuses[key] = (statuses[key] ?? 0) + 1;
         done++;
         if (done % 25 === 0) {
@@ -145,7 +147,7 @@ if (import.meta.main) {
           }
         }
       }
-    }
+    };
     await Promise.all(Array.from({ length: concurrency }, client));
     const elapsed = (performance.now() - started) / 1000;
 
@@ -167,6 +169,12 @@ if (import.meta.main) {
         p95: Math.round(quantile(sorted, 0.95)),
         p99: Math.round(quantile(sorted, 0.99)),
         max: Math.round(sorted.at(-1) ?? NaN),
+        ...Object.fromEntries(
+          Object.entries(byKind).map(([kind, xs]) => {
+            const s = [...xs].sort((a, b) => a - b);
+            return [kind, { n: s.length, p50: Math.round(quantile(s, 0.5)), p99: Math.round(quantile(s, 0.99)) }];
+          }),
+        ),
       },
       rssMiB: {
         afterWarmup: Math.round(rssWarm / MIB),
