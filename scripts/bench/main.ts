@@ -37,6 +37,7 @@ import { startServer } from "./server_process.ts";
 import { type LatencyResult, measureLatency } from "./http_latency.ts";
 import { hasWrk, type LoadResult, runWrk } from "./wrk_load.ts";
 import { type LimitInput, measureLimit } from "./limit.ts";
+import { measureForward } from "./forward_time.ts";
 import { loadAverage, machineInfo } from "./machine.ts";
 import { quantile, round2 } from "./stats.ts";
 import { evaluateTargets, renderReport, writeReport } from "./report.ts";
@@ -57,6 +58,7 @@ export interface BenchResults {
   peakRssMb: number;
   limit: Awaited<ReturnType<typeof measureLimit>>;
   levers?: LeverResult[];
+  forwardLevers?: ForwardLever[];
   targets: ReturnType<typeof evaluateTargets>;
 }
 
@@ -70,6 +72,18 @@ export interface LeverResult {
   errorsC4: number;
   peakRssMb: number;
   loadAverage: number[];
+}
+
+/** One encoder forward setting in the levers section. */
+export interface ForwardLever {
+  encoder: string;
+  batch: number;
+  backend: "web" | "node";
+  threads: number;
+  foldWeights: boolean;
+  medianMs: number | null;
+  minMs: number | null;
+  error?: string;
 }
 
 const MIXED = ["jpeg_224x224", "wav_1s", "jpeg_1280x960", "wav_10s"];
@@ -183,6 +197,7 @@ async function main(): Promise<void> {
 
   // 6. Levers.
   const levers = values.levers ? await measureLevers(config.cacheDir, probe, byName, quick) : undefined;
+  const forwardLevers = values.levers ? await measureForwardLevers(config, byName, quick) : undefined;
 
   const results: BenchResults = {
     timestamp: new Date().toISOString(),
@@ -198,6 +213,7 @@ async function main(): Promise<void> {
     peakRssMb,
     limit,
     ...(levers ? { levers } : {}),
+    ...(forwardLevers ? { forwardLevers } : {}),
     targets: [],
   };
   results.targets = evaluateTargets(results);
@@ -305,6 +321,76 @@ async function measureLevers(
     }
   }
   return results;
+}
+
+/** Encoder forward time by backend, threads and weight folding, interleaved so drifting load hits all alike. */
+async function measureForwardLevers(
+  config: ReturnType<typeof loadConfig>,
+  byName: Map<string, BenchInput>,
+  quick: boolean,
+): Promise<ForwardLever[]> {
+  const cases = await limitInputs(config, byName);
+  const settings: [backend: "web" | "node", threads: number, fold: boolean][] = [
+    ["web", 1, true],
+    ["web", 1, false],
+    ["web", 2, true],
+    ["web", 2, false],
+    ["node", 1, true],
+    ["node", 2, true],
+    ["node", 2, false],
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "amodal-levers-" });
+  const samples = new Map<string, { median: number[]; min: number[]; error?: string }>();
+  try {
+    for (let round = 0; round < (quick ? 1 : 3); round++) {
+      for (const [i, c] of cases.entries()) {
+        const inputPath = join(dir, `in${i}.f32`);
+        await Deno.writeFile(inputPath, new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength));
+        for (const [backend, threads, fold] of settings) {
+          const key = JSON.stringify([i, backend, threads, fold]);
+          const entry = samples.get(key) ?? { median: [], min: [] };
+          samples.set(key, entry);
+          try {
+            const r = await measureForward({
+              backend,
+              threads,
+              foldWeights: fold,
+              modelPath: c.encoder.onnxPath,
+              inputPath,
+              dims: c.dims,
+              output: "embedding",
+              warmup: quick ? 1 : 3,
+              iterations: quick ? 2 : 15,
+              outputPath: join(dir, "out.f32"),
+            });
+            entry.median.push(r.medianMs);
+            entry.min.push(r.minMs);
+          } catch (error) {
+            entry.error = error instanceof Error ? error.message.slice(0, 300) : String(error);
+          }
+        }
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const out: ForwardLever[] = [];
+  for (const [key, entry] of samples) {
+    const [i, backend, threads, foldWeights] = JSON.parse(key) as [number, "web" | "node", number, boolean];
+    const c = cases[i]!;
+    out.push({
+      encoder: c.encoder.card.name,
+      batch: c.dims[0]!,
+      backend,
+      threads,
+      foldWeights,
+      medianMs: entry.median.length ? round2(quantile(entry.median, 0.5)) : null,
+      minMs: entry.min.length ? round2(Math.min(...entry.min)) : null,
+      ...(entry.error ? { error: entry.error } : {}),
+    });
+    log(`forward lever ${JSON.stringify(out.at(-1))}`);
+  }
+  return out;
 }
 
 async function exists(path: string): Promise<boolean> {

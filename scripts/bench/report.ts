@@ -102,15 +102,15 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
   lines.push("", "### Warm latency (sequential, after warm-up)", "");
   const stages = ["decode", "features", "encoder", "translator", "forest"];
   lines.push(
-    `| input | bytes | n | p50 ms | p95 ms | p99 ms | ${stages.map((s) => `${s} p50`).join(" | ")} |`,
-    `|---|---:|---:|---:|---:|---:|${stages.map(() => "---:").join("|")}|`,
+    `| input | bytes | n | min ms | p50 ms | p95 ms | p99 ms | ${stages.map((s) => `${s} p50`).join(" | ")} |`,
+    `|---|---:|---:|---:|---:|---:|---:|${stages.map(() => "---:").join("|")}|`,
   );
   for (const input of r.inputs) {
     const l = r.latency[input.name];
     if (!l) continue;
     const cells = stages.map((s) => (l.stagesP50[s] !== undefined ? String(l.stagesP50[s]) : "–"));
     lines.push(
-      `| ${input.description} | ${input.bytes} | ${l.total.n} | ${l.total.p50} | ${l.total.p95} | ${l.total.p99} | ` +
+      `| ${input.description} | ${input.bytes} | ${l.total.n} | ${l.total.min} | ${l.total.p50} | ${l.total.p95} | ${l.total.p99} | ` +
         `${cells.join(" | ")} |${l.errors ? ` ${l.errors} errors: ${l.firstError}` : ""}`,
     );
   }
@@ -186,6 +186,19 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
             v.errorsC4 ? ` (${v.errorsC4} err)` : ""
           } | ` +
           `${v.peakRssMb} | ${v.loadAverage.join(" ")} |`,
+      );
+    }
+  }
+  if (r.forwardLevers) {
+    lines.push("", "### Levers: encoder forward time by runtime setting (median of 3 interleaved rounds)", "");
+    lines.push(
+      "| encoder | batch | backend | threads | fold weight DQ | median ms | min ms |",
+      "|---|---:|---|---:|---|---:|---:|",
+    );
+    for (const f of r.forwardLevers) {
+      lines.push(
+        `| ${f.encoder} | ${f.batch} | ${f.backend} | ${f.threads} | ${f.foldWeights ? "yes" : "no"} | ` +
+          `${f.medianMs ?? f.error ?? "–"} | ${f.minMs ?? "–"} |`,
       );
     }
   }

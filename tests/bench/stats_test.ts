@@ -16,7 +16,7 @@ Deno.test("quantile() interpolates between closest ranks", () => {
 
 Deno.test("percentiles() summarises samples rounded to 0.01", () => {
   const samples = Array.from({ length: 100 }, (_, i) => i + 1);
-  assert.deepEqual(percentiles(samples), { p50: 50.5, p95: 95.05, p99: 99.01, n: 100 });
+  assert.deepEqual(percentiles(samples), { min: 1, p50: 50.5, p95: 95.05, p99: 99.01, n: 100 });
 });
 
 Deno.test("parseServerTiming() reads dur per metric", () => {
