@@ -144,11 +144,16 @@ def summarise(runs, key="macro_f1"):
 
 def pair_experiment(R):
     cfg = R.cfg
-    out = {"pairs": {}, "k": K}
-    for a_name, a_dir in cfg["audio"].items():
-        for v_name, v_dir in cfg["image"].items():
+    out = {"pairs": {}, "k": K, "views": "original items only (no augmented views) for every pair"}
+    # The same protocol for every pair: original items only (the extra encoders have no views).
+    orig = lambda name, d: filtered_cache(d, os.path.join(R.work, "originals", name), originals,  # noqa: E731
+                                         roles=("translation-train", "translation-val", "classify-train"))
+    for a_name, a_src in cfg["audio"].items():
+        a_dir = orig(f"audio-{a_name}", a_src)
+        for v_name, v_src in cfg["image"].items():
+            v_dir = orig(f"image-{v_name}", v_src)
             pair = f"{a_name}+{v_name}"
-            base = os.path.join(R.work, "pairs", f"{a_name}__{v_name}")
+            base = os.path.join(R.work, "pairs-originals", f"{a_name}__{v_name}")
             pca_folder = os.path.join(base, "pca")
             R.pca(a_dir, v_dir, pca_folder)
             res = {"audio": a_name, "image": v_name, "seeds": {}}
@@ -206,9 +211,22 @@ def pair_experiment(R):
 
 
 def served_folders(R):
+    """Embedding caches of the served pair (with augmented views, as in training) and the folder of
+    its translator runs, trained here per seed (seed 1234 repeats the training run's translator)."""
     a_name, v_name = R.cfg["served"]["audio"], R.cfg["served"]["image"]
-    base = os.path.join(R.work, "pairs", f"{a_name}__{v_name}")
-    return R.cfg["audio"][a_name], R.cfg["image"][v_name], base
+    # The shared cache may hold more augmented views (deno task train adds its own): keep the
+    # report's number, so the result does not depend on what else ran.
+    views = R.cfg["views"]
+    roles = ("translation-train", "translation-val", "classify-train")
+    a_dir = filtered_cache(R.cfg["audio"][a_name], os.path.join(R.work, "views", f"audio-{a_name}"),
+                           lambda r: r["view"] <= views["audio"], roles)
+    v_dir = filtered_cache(R.cfg["image"][v_name], os.path.join(R.work, "views", f"image-{v_name}"),
+                           lambda r: r["view"] <= views["image"], roles)
+    base = os.path.join(R.work, "served", f"{a_name}__{v_name}")
+    R.pca(a_dir, v_dir, os.path.join(base, "pca"))
+    for seed in R.seeds:
+        R.translator(a_dir, v_dir, os.path.join(base, f"seed{seed}"), seed, os.path.join(base, "pca"))
+    return a_dir, v_dir, base
 
 
 def test_sets(R, folder, a_dir, v_dir):
@@ -229,7 +247,9 @@ def test_sets(R, folder, a_dir, v_dir):
 
 def classifier_experiment(R):
     a_dir, v_dir, base = served_folders(R)
-    out = {"seeds": {}, "tests": None}
+    out = {"seeds": {}, "tests": None, "translators": {
+        str(seed): R.translator(a_dir, v_dir, os.path.join(base, f"seed{seed}"), seed, os.path.join(base, "pca"))
+        for seed in R.seeds}}
     conf = {}
     for si, seed in enumerate(R.seeds):
         folder = os.path.join(base, f"seed{seed}")
@@ -349,13 +369,15 @@ def half_label_experiment(R):
         full = os.path.join(base, f"seed{seed}")
         _, ra = load_split(a_dir, "translation-train")
         _, rv = load_split(v_dir, "translation-train")
-        paired = sorted({r["label"] for r in ra} & {r["label"] for r in rv})
+        # Labels with audio and photos (drawing-only labels are left out of both halves: their
+        # images are removed from the half translator's data and they are not tested).
+        paired = sorted({r["label"] for r in ra} & {r["label"] for r in rv if r["domain"] == "photo"})
         rng = np.random.default_rng(seed + 100)
         perm = [paired[i] for i in rng.permutation(len(paired))]
         half_a, half_b = sorted(perm[: len(perm) // 2]), sorted(perm[len(perm) // 2:])
         # An image cache in which the translator's splits hold only half_a: pairs exist only there.
         cache = os.path.join(R.work, "half", f"seed{seed}", "image-cache")
-        filtered_cache(v_dir, cache, set(half_a))
+        filtered_cache(v_dir, cache, lambda r, keep=set(half_a): r["label"] in keep)
         folder = os.path.join(R.work, "half", f"seed{seed}", "translator")
         tr = R.translator(a_dir, cache, folder, seed, os.path.join(base, "pca"))
         res = {"paired_labels": half_a, "unpaired_labels": half_b, "translator": tr}
@@ -385,11 +407,11 @@ def half_label_experiment(R):
     return out
 
 
-def filtered_cache(src, dst, keep_labels):
-    """A copy of an embedding cache whose translation splits hold only `keep_labels` (other splits
-    are symlinked), so translate.py pairs only those labels."""
+def filtered_cache(src, dst, keep, roles=("translation-train", "translation-val")):
+    """A copy of an embedding cache in which the splits `roles` hold only the rows for which
+    keep(row) is true (other splits are symlinked). Returns dst."""
     if os.path.exists(os.path.join(dst, "meta.json")):
-        return
+        return dst
     tmp = dst + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
@@ -400,10 +422,10 @@ def filtered_cache(src, dst, keep_labels):
         role, ext = os.path.splitext(name)
         if ext not in (".f32", ".jsonl"):
             continue
-        if role in ("translation-train", "translation-val"):
+        if role in roles:
             if ext == ".jsonl":
                 x, rows = load_split(src, role)
-                idx = [i for i, r in enumerate(rows) if r["label"] in keep_labels]
+                idx = [i for i, r in enumerate(rows) if keep(r)]
                 x[idx].astype("<f4").tofile(os.path.join(tmp, role + ".f32"))
                 with open(os.path.join(tmp, role + ".jsonl"), "w") as f:
                     f.writelines(json.dumps(rows[i]) + "\n" for i in idx)
@@ -412,6 +434,7 @@ def filtered_cache(src, dst, keep_labels):
             os.symlink(os.path.abspath(os.path.join(src, name)), os.path.join(tmp, name))
     shutil.rmtree(dst, ignore_errors=True)
     os.replace(tmp, dst)
+    return dst
 
 
 # --------------------------------------------------------------------------------------------------

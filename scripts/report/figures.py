@@ -121,11 +121,13 @@ def curves(metrics, out):
 
 def centroids(metrics, out):
     s = metrics["spaces"]
-    fig, axes = plt.subplots(1, 2, figsize=(15, 7))
+    fig, axes = plt.subplots(1, 2, figsize=(16, 7.5))
+    # One colour scale for both panels, so their distances compare at a glance.
+    vmax = max(1.0, *(float(np.max(s[k]["distance"])) for k in ("pca", "joint")))
     for ax, (space, title) in zip(axes, (("pca", "PCA spaces (per modality)"), ("joint", "Translated joint space"))):
         names = s[space]["clusters"]
         d = np.array(s[space]["distance"])
-        im = ax.imshow(d, cmap="viridis", vmin=0, vmax=max(1.0, float(d.max())))
+        im = ax.imshow(d, cmap="viridis", vmin=0, vmax=vmax)
         ax.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
         ax.set_yticks(range(len(names)), names, fontsize=6)
         n_audio = sum(n.startswith("audio:") for n in names)

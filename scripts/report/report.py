@@ -147,7 +147,8 @@ def main():
     w("## 1. Which embedding pair (paper 4.1)")
     w("")
     rr = next(iter(P["pairs"].values()))["retrieval_rows"]
-    w(f"A translator per (audio, image) encoder pair and seed, trained on `translation-train`; every `retrieval` item of one "
+    w(f"A translator per (audio, image) encoder pair and seed, trained on the original items (no augmented views, the same "
+      f"protocol for every pair) of `translation-train`; every `retrieval` item of one "
       f"modality queries all `retrieval` items of the other ({rr['audio']} audio, {rr['image']} images: photos and drawings), "
       f"ranked by cosine similarity in the joint space. NDCG@{P['k']} uses graded relevance rel = 1 − d/d_max, d = hops "
       f"between the two labels' nodes in the AudioSet ontology with the root classes removed (d_max = {P['ontology']['d_max']:.0f}). "
@@ -187,8 +188,11 @@ def main():
     w("## 2. Translation vs PCA vs single modality (paper 4.2)")
     w("")
     tr_rows = C["train_rows"]
-    w(f"Forests trained on `classify-train` ({tr_rows['audio_items']} audio and {tr_rows['image_items']} image items, "
-      f"{tr_rows['audio']} / {tr_rows['image']} rows with augmented views) of the served pair {P['served_pair']}, tested on "
+    eps = [t["epochs_run"] for t in C["translators"].values()]
+    w(f"Translators of the served pair {P['served_pair']} trained as `deno task train` does (augmented views included; "
+      f"{min(eps)}-{max(eps)} epochs with early stopping; seed {seeds[0]} repeats the training run). "
+      f"Forests trained on `classify-train` ({tr_rows['audio_items']} audio and {tr_rows['image_items']} image items, "
+      f"{tr_rows['audio']} / {tr_rows['image']} rows with augmented views), tested on "
       "`classify-test` (original items only) per domain and on the held-out sources. Macro-F1 is over the labels present "
       "in each test set.")
     w("")
@@ -239,7 +243,8 @@ def main():
       "label*: the translator is told which labels match, so the zero-shot above is not label-free. The analogue: the "
       f"labels that have both audio and photos are split in two halves per seed (seed {seeds[0]}: paired "
       f"{', '.join(s0['paired_labels'])}; unpaired {', '.join(s0['unpaired_labels'])}); a translator is trained on pairs of the "
-      "first half only (images of the other half are removed from its training data); a forest is trained on the "
+      "first half only (the images, photos and drawings, of every other label are removed from its training data); a "
+      "forest is trained on the "
       "translated audio of *all* labels and tested on photos of the *unpaired* labels (and the reverse: images of all "
       "labels, tested on audio of the unpaired labels).")
     w("")
