@@ -244,6 +244,7 @@ async function main() {
   const modelsMetrics = values["models-metrics"] ??
     (smoke ? join(out, "models-metrics.json") : join(REPO_ROOT, env("AMODAL_MODELS_DIR") ?? "models", "metrics.json"));
   await Deno.writeTextFile(modelsMetrics, JSON.stringify(await headline(metrics, meta, out), null, 2) + "\n");
+  if (!smoke) await updateReadme(join(REPO_ROOT, "README.md"), await Deno.readTextFile(join(out, "headline.md")));
   console.log(
     `report: wrote ${relative(REPO_ROOT, out)}/report.md and ${relative(REPO_ROOT, modelsMetrics)} in ${
       Math.round((performance.now() - t0) / 1000)
@@ -319,6 +320,18 @@ async function headline(metrics: ReportMetrics, meta: Record<string, unknown>, o
     },
     bestPairByNdcg: pairs.best_pair,
   };
+}
+
+/** Replaces the README block between `<!-- report:start -->` and `<!-- report:end -->`, if it has one. */
+async function updateReadme(path: string, block: string) {
+  const text = await Deno.readTextFile(path);
+  const start = "<!-- report:start (written by deno task report) -->", end = "<!-- report:end -->";
+  const i = text.indexOf(start), j = text.indexOf(end);
+  if (i < 0 || j < i) return;
+  await Deno.writeTextFile(path, text.slice(0, i + start.length) + "\n\n" + block.trim() + "\n\n" + text.slice(j));
+  // `deno task check` runs fmt --check over README.md: pad the table the way fmt does.
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", path], cwd: REPO_ROOT, stdout: "null", stderr: "null" })
+    .output();
 }
 
 async function classCount(path: string): Promise<number> {

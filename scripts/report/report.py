@@ -339,6 +339,18 @@ def main():
     w("")
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(L))
+    # The README's headline block (scripts/report/main.ts copies it between its markers).
+    sp = P["pairs"][P["served_pair"]]
+    hl = [table(["classifier", "audio", "photos"],
+                [[n, fmt(t[n].get("audio")), fmt(t[n].get("image/photo"))] for n in ("SMA", "SMI", "MMP", "MMT")]), "",
+          f"Macro-F1 on `classify-test` (forests trained on `classify-train`, mean ± std over {len(seeds)} seeds; encoders "
+          f"{P['served_pair']}). Zero-shot MMT reaches {pct(zp.get('fraction_of_best'))} of the best classifier on photos "
+          f"(trained on audio only) and {pct(za.get('fraction_of_best'))} on audio (trained on images only). Cross-modal "
+          f"retrieval NDCG@30: audio→image {fmt(sp['ndcg_a2i'])}, image→audio {fmt(sp['ndcg_i2a'])} (random order "
+          f"{fmt(sp['random_a2i'])} / {fmt(sp['random_i2a'])}). Everything else, with figures: "
+          "[reports/latest/report.md](reports/latest/report.md) (`npx --yes deno@2.9.6 task report`)."]
+    with open(os.path.join(out, "headline.md"), "w") as f:
+        f.write("\n".join(hl) + "\n")
     print(f"report: wrote {os.path.join(out, 'report.md')} and {len(figs)} figures", flush=True)
 
 
