@@ -81,7 +81,7 @@ export class Pipeline {
       createSession(encoders.audio.onnxPath, runtime),
       createSession(encoders.image.onnxPath, runtime),
     ]);
-    const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, { threads });
+    const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, runtime);
     return new Pipeline(config, encoders, { audio, image }, joint);
   }
 

@@ -7,6 +7,7 @@
 import { readArtifact } from "./artifact.ts";
 import { type ModelManifest, readModelManifest } from "./model_manifest.ts";
 import { loadTranslator, type Translator } from "./translator.ts";
+import type { SessionOptions } from "../backend/onnx.ts";
 import { type Forest, loadForest } from "../classify/forest.ts";
 
 /** Trained artifacts ready to serve. */
@@ -33,7 +34,7 @@ export interface JointSpace {
  * Loads the translator heads and forest named by `manifest.json`.
  *
  * @param modelsDir The models folder.
- * @param options `threads`: intra-op threads for the translator sessions.
+ * @param options `threads`: intra-op threads for the translator sessions; `backend`: web or node.
  * @returns The joint space.
  * @throws {Error} naming the file and `deno task train` when an artifact is missing or corrupt.
  *
@@ -44,7 +45,10 @@ export interface JointSpace {
  * joint.classifier.predictProba(z);
  * ```
  */
-export async function loadJointSpace(modelsDir: string, options: { threads?: number } = {}): Promise<JointSpace> {
+export async function loadJointSpace(
+  modelsDir: string,
+  options: Pick<SessionOptions, "threads" | "backend"> = {},
+): Promise<JointSpace> {
   const manifest = await readModelManifest(modelsDir);
   const { translator_audio: ta, translator_image: ti, forest: fe } = manifest.artifacts;
   const [audioBytes, imageBytes, forestBytes] = await Promise.all([

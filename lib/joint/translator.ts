@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createSession, type Session } from "../backend/onnx.ts";
+import { createSession, type Session, type SessionOptions } from "../backend/onnx.ts";
 
 /** What a head's graph looks like (from its manifest entry). */
 export interface TranslatorSpec {
@@ -38,7 +38,7 @@ export interface Translator {
  *
  * @param model The ONNX graph's bytes (already sha256-checked) or its path.
  * @param spec Input/output names and sizes.
- * @param options `threads`: intra-op threads for the session.
+ * @param options `threads`: intra-op threads for the session; `backend`: web or node.
  * @returns A translator.
  *
  * @example
@@ -51,7 +51,7 @@ export interface Translator {
 export async function loadTranslator(
   model: Uint8Array | string,
   spec: TranslatorSpec,
-  options: { threads?: number } = {},
+  options: Pick<SessionOptions, "threads" | "backend"> = {},
 ): Promise<Translator> {
   const session: Session = await createSession(model, options);
   return {
