@@ -195,10 +195,12 @@ if (import.meta.main) {
   console.error(`fuzz: ${seeds.length} seeds, service at ${server.url}, up to ${count} inputs or ${seconds} s`);
 
   const rand = random(seed);
+  const rssStart = server.rss();
   const started = performance.now();
   const statuses: Record<string, number> = {};
   const findings: string[] = [];
   let tried = 0;
+  let rssEnd: number | undefined;
   try {
     while (tried < count && performance.now() - started < seconds * 1000) {
       const base = seeds[int(rand, seeds.length)]!;
@@ -247,11 +249,22 @@ if (import.meta.main) {
         server = await startLocalServer(env);
       }
     }
+    rssEnd = server.rss();
   } finally {
     await server.stop();
   }
   const elapsed = (performance.now() - started) / 1000;
-  const summary = { inputs: tried, seconds: Math.round(elapsed), seed, statuses, findings: findings.length, out };
+  const mib = (bytes: number | undefined) => bytes === undefined ? null : Math.round(bytes / 2 ** 20);
+  const summary = {
+    inputs: tried,
+    seconds: Math.round(elapsed),
+    seed,
+    statuses,
+    findings: findings.length,
+    // The service's resident memory when fuzzing began and ended (a restart after a crash resets it).
+    rssMiB: { start: mib(rssStart), end: mib(rssEnd) },
+    out,
+  };
   console.log(JSON.stringify(summary));
   console.error(
     findings.length === 0
