@@ -9,11 +9,12 @@
  *
  * `backend: "node"` runs the same graph on onnxruntime-node (native MLAS,
  * several times faster on x86) for self-hosted deployments that grant
- * `--allow-ffi`; it is imported only when asked for. Both backends fold the
- * weights' `DequantizeLinear` into float initializers at load
+ * `--allow-ffi`; it is imported only when asked for. The native backend
+ * folds the weights' `DequantizeLinear` into float initializers at load
  * (`session.disable_quant_qdq`): the converted encoders keep int8 weights
- * behind DequantizeLinear, which ONNX Runtime otherwise runs on every call
- * and which blocks weight prepacking (measured in docs/performance.md).
+ * behind DequantizeLinear, which it otherwise runs on every call, unpacked
+ * (2.4x slower). On WASM folding changes nothing measurable and costs
+ * ~33 MB of float weights, so it is off there (docs/performance.md).
  *
  * @module
  */
@@ -49,15 +50,16 @@ export interface SessionOptions {
   backend?: "web" | "node";
   /**
    * Fold the weights' DequantizeLinear into float initializers at load
-   * (`session.disable_quant_qdq`). Off only to measure what it saves.
-   * @default {true}
+   * (`session.disable_quant_qdq`).
+   * @default {true for backend "node", false for "web"}
    */
   foldWeights?: boolean;
 }
 
 /** Session config entries (`extra`) for both backends. */
 function sessionConfig(opts: SessionOptions): { session: Record<string, string> } {
-  return { session: opts.foldWeights === false ? {} : { disable_quant_qdq: "1" } };
+  const fold = opts.foldWeights ?? opts.backend === "node";
+  return { session: fold ? { disable_quant_qdq: "1" } : {} };
 }
 
 /** An inference session over one ONNX model. */
@@ -153,7 +155,9 @@ async function createNativeSession(model: Uint8Array | string, opts: SessionOpti
   nativeOrt ??= import("onnxruntime-node").catch((error) => {
     nativeOrt = undefined;
     throw new Error(
-      `Cannot load onnxruntime-node (backend "node"; run with --allow-ffi): ${error instanceof Error ? error.message : error}`,
+      `Cannot load onnxruntime-node (backend "node"; run with --allow-ffi): ${
+        error instanceof Error ? error.message : error
+      }`,
     );
   });
   const native = await nativeOrt;

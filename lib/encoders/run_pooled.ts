@@ -9,10 +9,19 @@ import type { Session } from "../backend/onnx.ts";
 import { type EncoderCard, hasSymbolicBatch } from "./card.ts";
 
 /**
- * Feeds `count` inputs of `itemDims` (without batch) to the card's graph, all
- * at once when its batch dimension is symbolic, else one at a time, and
+ * Largest batch per run. Per-item time barely improves past ~16 YAMNet
+ * patches, while ONNX Runtime's arena keeps the largest batch's activations
+ * for the life of the session: one 30 s clip as a single batch of 62 patches
+ * left the process ~40 MB (WASM) to ~70 MB (native) larger than batches of
+ * 16 (docs/performance.md).
+ */
+const MAX_BATCH = 16;
+
+/**
+ * Feeds `count` inputs of `itemDims` (without batch) to the card's graph, in
+ * batches when its batch dimension is symbolic, else one at a time, and
  * returns for each requested output the mean over the inputs of its
- * flattened per-item vector.
+ * flattened per-item vector. Large stacks run in equal batches of at most 16.
  *
  * @param session Backend session of the card's graph.
  * @param card The encoder card (input name and batch dimension).
@@ -41,7 +50,8 @@ export async function runPooled(
       `Cannot run ${card.name}: need count (${count}) >= 1 and data length (${data.length}) = count * ${itemSize}`,
     );
   }
-  const batch = hasSymbolicBatch(card) ? count : 1;
+  // Equal chunks of at most MAX_BATCH (20 patches -> 2 x 10, not 16 + 4).
+  const batch = hasSymbolicBatch(card) ? Math.ceil(count / Math.ceil(count / MAX_BATCH)) : 1;
   const sums: Record<string, Float64Array> = {};
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);

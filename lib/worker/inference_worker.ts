@@ -26,12 +26,15 @@ self.onmessage = async (event: MessageEvent) => {
     try {
       const config = msg.config as Config;
       testHooks = config.testHooks;
-      // sharp's first calls (module compile, its thread pool) overlap the ONNX session loads:
-      // measured 4.0 s instead of 6.3 s to ready on the loaded 2-core machine.
-      const inputs = warmupInputs();
-      inputs.catch(() => {});
+      // sharp's first calls (module compile, its thread pool) overlap the WASM session loads:
+      // measured 4.0 s instead of 6.3 s to ready on the loaded 2-core machine. Not with the
+      // native backend: sharp's import briefly reports process.arch "wasm32" (lib/media/sharp.ts),
+      // and onnxruntime-node, imported meanwhile, would look for a wasm32 binary.
+      const overlap = config.backend !== "node";
+      const inputs = overlap ? warmupInputs() : undefined;
+      inputs?.catch(() => {});
       pipeline = await Pipeline.create(config, msg.encoders as EncoderFiles, { joint: msg.joint !== false });
-      await warmUp(pipeline, await inputs);
+      await warmUp(pipeline, await (inputs ?? warmupInputs()));
       self.postMessage({ type: "ready", hasJointSpace: pipeline.hasJointSpace });
     } catch (error) {
       self.postMessage({ type: "fatal", message: error instanceof Error ? error.message : String(error) });

@@ -17,7 +17,7 @@ import { quantile, round2 } from "./stats.ts";
 export interface ForwardRequest {
   backend: "web" | "node";
   threads: number;
-  /** Fold weight DequantizeLinear at load (the shipped setting). @default true */
+  /** Fold weight DequantizeLinear at load. @default the backend's own default (node yes, web no) */
   foldWeights?: boolean;
   modelPath: string;
   /** Raw little-endian float32 input file. */
@@ -51,7 +51,7 @@ async function timeForward(req: ForwardRequest): Promise<ForwardResult> {
   const session = await createSession(req.modelPath, {
     backend: req.backend,
     threads: req.threads,
-    foldWeights: req.foldWeights ?? true,
+    ...(req.foldWeights === undefined ? {} : { foldWeights: req.foldWeights }),
   });
   const loadMs = performance.now() - loadStart;
   const feeds = { input: { data, dims: req.dims } };
@@ -69,7 +69,7 @@ async function timeForward(req: ForwardRequest): Promise<ForwardResult> {
   return {
     backend: req.backend,
     threads: req.threads,
-    foldWeights: req.foldWeights ?? true,
+    foldWeights: req.foldWeights ?? req.backend === "node",
     loadMs: round2(loadMs),
     medianMs: round2(quantile(times, 0.5)),
     minMs: round2(Math.min(...times)),
