@@ -342,7 +342,7 @@ async function measureForwardLevers(
   const dir = await Deno.makeTempDir({ prefix: "amodal-levers-" });
   const samples = new Map<string, { median: number[]; min: number[]; error?: string }>();
   try {
-    for (let round = 0; round < (quick ? 1 : 3); round++) {
+    for (let round = 0; round < (quick ? 1 : 2); round++) {
       for (const [i, c] of cases.entries()) {
         const inputPath = join(dir, `in${i}.f32`);
         await Deno.writeFile(inputPath, new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength));
@@ -360,7 +360,7 @@ async function measureForwardLevers(
               dims: c.dims,
               output: "embedding",
               warmup: quick ? 1 : 3,
-              iterations: quick ? 2 : 15,
+              iterations: quick ? 2 : 10,
               outputPath: join(dir, "out.f32"),
             });
             entry.median.push(r.medianMs);

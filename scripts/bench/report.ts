@@ -158,15 +158,16 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
       `the timed runs. Peak estimate: ${m.cpus} cores x ${mhz.toFixed(0)} MHz x ${FMA_LANES} fp32 FMA/cycle = ` +
       `${peak.toFixed(0)} GMAC/s (base clock; boost clocks raise it).`,
     "",
-    "| encoder | batch | MMAC/item | web ms | node ms | web/node | web GMAC/s (% peak) | node GMAC/s (% peak) | max abs diff |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| encoder | batch | MMAC/item | web ms | node ms | web/node | web GMAC/s (% peak) | node GMAC/s (% peak) | max abs diff | session load web / node ms |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const l of r.limit) {
     const ms = (x: typeof l.web) => ("medianMs" in x ? String(x.medianMs) : "failed");
     const g = (v?: number) => (v === undefined ? "–" : `${v} (${((v / peak) * 100).toFixed(0)} %)`);
     lines.push(
       `| ${l.encoder} | ${l.batch} | ${(l.macsPerItem.total / 1e6).toFixed(1)} | ${ms(l.web)} | ${ms(l.node)} | ` +
-        `${l.ratio ?? "–"} | ${g(l.webGmacPerS)} | ${g(l.nodeGmacPerS)} | ${l.maxAbsDiff?.toExponential(1) ?? "–"} |`,
+        `${l.ratio ?? "–"} | ${g(l.webGmacPerS)} | ${g(l.nodeGmacPerS)} | ${l.maxAbsDiff?.toExponential(1) ?? "–"} | ` +
+        `${"loadMs" in l.web ? l.web.loadMs : "–"} / ${"loadMs" in l.node ? l.node.loadMs : "–"} |`,
     );
   }
   for (const l of r.limit) {
@@ -190,7 +191,7 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
     }
   }
   if (r.forwardLevers) {
-    lines.push("", "### Levers: encoder forward time by runtime setting (median of 3 interleaved rounds)", "");
+    lines.push("", "### Levers: encoder forward time by runtime setting (median of 2 interleaved rounds)", "");
     lines.push(
       "| encoder | batch | backend | threads | fold weight DQ | median ms | min ms |",
       "|---|---:|---|---:|---|---:|---:|",
@@ -208,7 +209,8 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
 
 /**
  * Writes the generated block into a Markdown file, replacing the previous
- * block, or appending one when the file has none.
+ * block, or appending one when the file has none, then formats the file
+ * with `deno fmt`.
  *
  * @param path The Markdown file (created if missing).
  * @param block Output of {@linkcode renderReport}.
@@ -226,6 +228,9 @@ export async function writeReport(path: string, block: string): Promise<void> {
     ? doc.slice(0, start) + block + doc.slice(end + END.length)
     : doc.trimEnd() + "\n\n" + block + "\n";
   await Deno.writeTextFile(path, next);
+  // Keep `deno task check` (fmt --check) green: let deno fmt lay out the generated tables.
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", path], stdout: "null", stderr: "null" }).output()
+    .catch(() => {});
 }
 
 function cpuMhz(): number {
