@@ -128,7 +128,9 @@ async function main(): Promise<void> {
   log(`cold start (cached encoders): ${cachedMs.join(", ")} ms`);
   const coldStart: BenchResults["coldStart"] = { cachedMs, cachedMedianMs: round2(quantile(cachedMs, 0.5)) };
   if (!values["no-empty-cache"]) {
-    const emptyCache = await Deno.makeTempDir({ prefix: "amodal-cold-" });
+    // Under .cache: the start task may write only there.
+    await Deno.mkdir(join(REPO_ROOT, ".cache"), { recursive: true });
+    const emptyCache = await Deno.makeTempDir({ dir: join(REPO_ROOT, ".cache"), prefix: "bench-cold-" });
     try {
       const server = await startServer({ probe, cacheDir: emptyCache, timeoutMs: 300_000 });
       coldStart.emptyCacheMs = round2(server.coldStartMs);

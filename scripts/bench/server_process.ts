@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/config.ts";
 
 /** A running service process. */
@@ -30,7 +31,7 @@ export interface StartServerOptions {
   probe: { path: string; body: Uint8Array<ArrayBuffer> };
   /** Give up after this long. @default 120_000 */
   timeoutMs?: number;
-  /** Cache folder the service may write (default `.cache`). */
+  /** Cache folder (`AMODAL_CACHE_DIR`; the start task may write only under `.cache`). @default ".cache" */
   cacheDir?: string;
   /** Grant FFI (needed for `AMODAL_BACKEND=node`). @default false */
   allowFfi?: boolean;
@@ -46,6 +47,20 @@ function statusField(pid: number, field: string): number {
   }
 }
 
+/**
+ * The `deno run` arguments of `deno task start` (deno.json), so the bench
+ * measures the service with exactly the permissions it ships with.
+ */
+function startTaskArgs(): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json"))).tasks ?? {};
+  const command = typeof tasks.start === "string" ? tasks.start : tasks.start?.command;
+  const tokens = (command ?? "").match(/(?:[^\s']+|'[^']*')+/g)?.map((t: string) => t.replaceAll("'", "")) ?? [];
+  if (tokens[0] !== "deno" || tokens[1] !== "run" || tokens.at(-1) !== "main.ts") {
+    throw new Error(`Cannot read the start task from deno.json: "${command}"`);
+  }
+  return tokens.slice(1);
+}
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -54,7 +69,8 @@ function freePort(): number {
 }
 
 /**
- * Spawns the service with the permissions of `deno task start` and waits
+ * Spawns the service with the permissions of `deno task start` (plus
+ * `--allow-ffi` when asked), listening on all interfaces as it ships, and waits
  * until a real request succeeds (a 200 from `probe`), polling every 10 ms.
  *
  * @param options Environment, probe request and limits.
@@ -65,21 +81,13 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const cacheDir = options.cacheDir ?? ".cache";
-  const args = [
-    "run",
-    "--allow-env",
-    "--allow-read",
-    `--allow-write=${cacheDir}`,
-    "--allow-net",
-    "--allow-sys=cpus",
-    ...(options.allowFfi ? ["--allow-ffi"] : []),
-    "main.ts",
-  ];
+  const args = startTaskArgs();
+  if (options.allowFfi) args.splice(1, 0, "--allow-ffi");
   const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: REPO_ROOT,
-    env: { PORT: String(port), AMODAL_HOSTNAME: "127.0.0.1", AMODAL_CACHE_DIR: cacheDir, ...options.env },
+    env: { PORT: String(port), AMODAL_CACHE_DIR: cacheDir, ...options.env },
     stdout: "null",
     stderr: "piped",
   }).spawn();
