@@ -194,8 +194,8 @@ def main():
         run("MMP" + sfx, np.concatenate([a_tr.pca, v_tr.pca]), np.concatenate([a_tr.y, v_tr.y]), audio_tests + image_tests, "pca")
         mmt = run("MMT" + sfx, np.concatenate([a_tr.joint, v_tr.joint]), np.concatenate([a_tr.y, v_tr.y]), audio_tests + image_tests, "joint")
         # Zero-shot: a forest that never saw the test modality. The image-only forest knows only
-        # the labels that have images, so the audio comparison is over those labels for every
-        # classifier.
+        # the labels that have images (photos or drawings) among its training rows, so the audio
+        # comparison is over those labels for every classifier.
         image_labels = sorted(set(v_tr.y.tolist()))
         rf_a = fit(a_tr.joint, a_tr.y, args)
         rf_v = fit(v_tr.joint, v_tr.y, args)
