@@ -77,9 +77,12 @@ async function triggerTestFault(bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** First calls of sharp and onnxruntime are slow (~150 ms); pay that at start, not on a request. */
+/**
+ * First calls of sharp and onnxruntime are slow (~150 ms); pay that at start, not on a request.
+ * Through the whole classify path when a joint space is deployed, so the translator sessions are warm too.
+ */
 async function warmUp(p: Pipeline, inputs: Uint8Array[]): Promise<void> {
   for (const bytes of inputs) {
-    await p.embed(bytes, "encoder").catch(() => {});
+    await (p.hasJointSpace ? p.classify(bytes) : p.embed(bytes, "encoder")).catch(() => {});
   }
 }
