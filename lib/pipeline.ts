@@ -128,7 +128,8 @@ export class Pipeline {
     const z = await timed(timings, "translator", () => joint.translate(encoded.modality, encoded.embedding));
     const probabilities = await timed(timings, "forest", () => joint.classifier.predictProba(z));
     const scores = joint.labels
-      .map((label, i) => ({ label, score: probabilities[i] ?? 0 }))
+      // Forest probabilities are float32 averages of leaf frequencies: 6 decimals say all they hold.
+      .map((label, i) => ({ label, score: Math.round((probabilities[i] ?? 0) * 1e6) / 1e6 }))
       .sort((a, b) => b.score - a.score);
     const best = scores[0]!;
     return {
