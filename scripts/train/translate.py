@@ -34,13 +34,17 @@ ROLES = ["translation-train", "translation-val", "retrieval", "classify-train", 
 class Head(nn.Module):
     """One modality's translator head."""
 
-    def __init__(self, dim_in, hidden=256, dim_out=128):
+    def __init__(self, dim_in, hidden=256, dim_out=128, input_norm=False):
         super().__init__()
+        self.input_norm = input_norm
         self.net = nn.Sequential(
             nn.Linear(dim_in, hidden), nn.BatchNorm1d(hidden), nn.ELU(), nn.Linear(hidden, dim_out)
         )
 
     def forward(self, x):
+        if self.input_norm:
+            # Per-clip L2 normalisation of the encoder embedding: invariance to overall level.
+            x = x / torch.sqrt(torch.clamp((x * x).sum(dim=1, keepdim=True), min=1e-24))
         y = self.net(x)
         # Written out (not F.normalize) so the ONNX graph is plain ReduceSumSquare/Sqrt/Div.
         return y / torch.sqrt(torch.clamp((y * y).sum(dim=1, keepdim=True), min=1e-24))
@@ -90,6 +94,7 @@ def main():
     p.add_argument("--patience", type=int, default=5)
     p.add_argument("--max-epochs", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--input-norm", action="store_true", help="L2-normalise encoder embeddings inside each head")
     args = p.parse_args()
 
     seed_everything(args.seed)
@@ -116,7 +121,8 @@ def main():
     yvv = np.array([lab[r["label"]] for r in rvv])
     print(f"translate: train {len(ra)} audio / {len(rv)} image rows, val {len(rva)} / {len(rvv)}, device {device}", flush=True)
 
-    ha, hv = Head(xa.shape[1]).to(device), Head(xv.shape[1]).to(device)
+    ha = Head(xa.shape[1], input_norm=args.input_norm).to(device)
+    hv = Head(xv.shape[1], input_norm=args.input_norm).to(device)
     opt = torch.optim.Adam(list(ha.parameters()) + list(hv.parameters()), lr=args.lr)
     t_xa, t_xv = torch.from_numpy(xa).to(device), torch.from_numpy(xv).to(device)
     t_ya, t_yv = torch.from_numpy(ya).to(device), torch.from_numpy(yv).to(device)
@@ -187,7 +193,8 @@ def main():
         "train_seconds": train_seconds, "device": device, "torch": torch.__version__,
         "rows": {"train_audio": len(ra), "train_image": len(rv), "val_audio": len(rva), "val_image": len(rvv)},
         "hyper": {"hidden": 256, "dim": 128, "batch": args.batch, "lr": args.lr, "margin": args.margin,
-                  "patience": args.patience, "max_epochs": args.max_epochs, "seed": args.seed, "opset": 17},
+                  "patience": args.patience, "max_epochs": args.max_epochs, "seed": args.seed, "opset": 17,
+                  "input_norm": args.input_norm},
     })
     print(f"translate: best epoch {best_epoch} val {best:.4f} in {train_seconds:.1f}s", flush=True)
 
