@@ -9,12 +9,13 @@
  *
  * `backend: "node"` runs the same graph on onnxruntime-node (native MLAS,
  * several times faster on x86) for self-hosted deployments that grant
- * `--allow-ffi`; it is imported only when asked for. The native backend
- * folds the weights' `DequantizeLinear` into float initializers at load
+ * `--allow-ffi`; it is imported only when asked for. Both backends fold
+ * the weights' `DequantizeLinear` into float initializers at load
  * (`session.disable_quant_qdq`): the converted encoders keep int8 weights
- * behind DequantizeLinear, which it otherwise runs on every call, unpacked
- * (2.4x slower). On WASM folding changes nothing measurable and costs
- * ~33 MB of float weights, so it is off there (docs/performance.md).
+ * behind DequantizeLinear, which ONNX Runtime otherwise runs on every call
+ * (and, natively, without prepacked weights): native 2.4x slower, WASM
+ * YAMNet batch 1 ~1.8x slower, at the price of ~33 MB of float weights
+ * (docs/performance.md).
  *
  * @module
  */
@@ -51,15 +52,14 @@ export interface SessionOptions {
   /**
    * Fold the weights' DequantizeLinear into float initializers at load
    * (`session.disable_quant_qdq`).
-   * @default {true for backend "node", false for "web"}
+   * @default {true}
    */
   foldWeights?: boolean;
 }
 
 /** Session config entries (`extra`) for both backends. */
 function sessionConfig(opts: SessionOptions): { session: Record<string, string> } {
-  const fold = opts.foldWeights ?? opts.backend === "node";
-  return { session: fold ? { disable_quant_qdq: "1" } : {} };
+  return { session: opts.foldWeights === false ? {} : { disable_quant_qdq: "1" } };
 }
 
 /** An inference session over one ONNX model. */

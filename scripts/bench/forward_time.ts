@@ -17,7 +17,7 @@ import { quantile, round2 } from "./stats.ts";
 export interface ForwardRequest {
   backend: "web" | "node";
   threads: number;
-  /** Fold weight DequantizeLinear at load. @default the backend's own default (node yes, web no) */
+  /** Fold weight DequantizeLinear at load. @default true (the backend's default) */
   foldWeights?: boolean;
   modelPath: string;
   /** Raw little-endian float32 input file. */
@@ -69,7 +69,7 @@ async function timeForward(req: ForwardRequest): Promise<ForwardResult> {
   return {
     backend: req.backend,
     threads: req.threads,
-    foldWeights: req.foldWeights ?? req.backend === "node",
+    foldWeights: req.foldWeights ?? true,
     loadMs: round2(loadMs),
     medianMs: round2(quantile(times, 0.5)),
     minMs: round2(Math.min(...times)),
