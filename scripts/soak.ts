@@ -4,11 +4,12 @@
  * 503 backpressure fails, and memory does not creep.
  *
  * Starts the service on 127.0.0.1 as a child process with the `start`
- * task's permissions, warms it with one pass over the distinct inputs, then
+ * task's permissions, warms it with one pass over the distinct inputs (and
+ * `--warmup` more requests, default 0), then
  * sends `--requests` requests (corpus photos, corpus FLACs and WAVs made from
  * corpus recordings: about 50/20/30) with `--concurrency` in flight, stopping
  * early at `--seconds`. Reports the status histogram, latency p50/p95/p99 and
- * the child's resident memory (VmRSS, workers included) over the first and
+ * the child's resident memory (RSS, workers included) over the first and
  * the last thousand requests (a fifth of the run when shorter). Exits 1 on
  * any answer other than 200 or 503, or when `--max-rss-growth` is given and
  * exceeded.
@@ -16,6 +17,8 @@
  * ```sh
  * deno task soak                                  # 10,000 requests at concurrency 8
  * deno task soak --requests 200 --concurrency 4
+ * deno task soak --kinds flac                     # one kind of input only
+ * deno task soak --warmup 2000                    # measure after 2000 unmeasured requests
  * ```
  *
  * @module
@@ -60,6 +63,9 @@ function mean(xs: number[]): number {
 
 const MIB = 2 ** 20;
 
+/** Share of each kind of input in the request mix (renormalised over `--kinds`). */
+const MIX: Record<Input["kind"], number> = { image: 0.5, flac: 0.2, wav: 0.3 };
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -69,6 +75,8 @@ if (import.meta.main) {
       seconds: { type: "string", default: "3600" },
       seed: { type: "string", default: "1" },
       workers: { type: "string" },
+      kinds: { type: "string", default: "image,flac,wav" },
+      warmup: { type: "string", default: "0" },
       "max-rss-growth": { type: "string" },
     },
   });
@@ -76,9 +84,12 @@ if (import.meta.main) {
   const concurrency = Number(values.concurrency);
   const seconds = Number(values.seconds);
   const seed = Number(values.seed);
+  const warmup = Number(values.warmup);
   const maxGrowth = values["max-rss-growth"] === undefined ? undefined : Number(values["max-rss-growth"]);
   if (![total, concurrency, seconds, seed].every((n) => Number.isFinite(n) && n > 0)) {
-    console.error("usage: deno task soak [--requests N] [--concurrency C] [--seconds S] [--seed K] [--workers W]");
+    console.error(
+      "usage: deno task soak [--requests N] [--concurrency C] [--seconds S] [--seed K] [--workers W] [--kinds image,flac,wav] [--warmup N]",
+    );
     Deno.exit(2);
   }
 
@@ -95,16 +106,29 @@ if (import.meta.main) {
   );
 
   try {
-    // Warm-up: every distinct input once, so first-use costs (WASM heaps growing to their working size) are paid.
-    for (const input of pool) {
-      await (await fetch(server.url + path, { method: "POST", body: new Uint8Array(input.bytes) })).body?.cancel();
-    }
+    // Warm-up: every distinct input once, so first-use costs (WASM heaps growing to their working size) are paid,
+    // then `--warmup` more requests from the mix (ffmpeg.wasm's memory settles only after its cores have been
+    // replaced a few times: a core is replaced every 200 runs and the old one freed when the GC gets to it).
+    const warmRand = random(seed + 99);
+    const warm = [...pool, ...Array.from({ length: warmup }, () => pool[Math.floor(warmRand() * pool.length)]!)];
+    let warmNext = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (warmNext < warm.length) {
+        const input = warm[warmNext++]!;
+        await (await fetch(server.url + path, { method: "POST", body: new Uint8Array(input.bytes) })).body?.cancel();
+      }
+    }));
     const rssWarm = server.rss() ?? NaN;
 
     const rand = random(seed);
+    const kinds = values.kinds!.split(",").filter((k): k is Input["kind"] => k in MIX);
+    if (kinds.length === 0) {
+      throw new RangeError(`--kinds must name some of ${Object.keys(MIX)}, got "${values.kinds}"`);
+    }
+    const weightSum = kinds.reduce((sum, k) => sum + MIX[k], 0);
     const order = Array.from({ length: total }, () => {
-      const r = rand();
-      const kind = r < 0.5 ? "image" : r < 0.7 ? "flac" : "wav";
+      let r = rand() * weightSum;
+      const kind = kinds.find((k) => (r -= MIX[k]) < 0) ?? kinds.at(-1)!;
       const ofKind = pool.filter((i) => i.kind === kind);
       return ofKind[Math.floor(rand() * ofKind.length)]!;
     });
@@ -161,6 +185,7 @@ if (import.meta.main) {
       asked: total,
       concurrency,
       seconds: Math.round(elapsed),
+      warmup: pool.length + warmup,
       path,
       statuses,
       errors: errors.length,
