@@ -25,6 +25,7 @@ import { sha256Hex } from "../../lib/joint/artifact.ts";
 import type { ModelManifest } from "../../lib/joint/model_manifest.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { AUGMENT_VERSION, type EmbedItem, extractEmbeddings } from "./embed.ts";
+import { exportParityFixture, PARITY_FIXTURE_DIR } from "./export_parity_fixture.ts";
 import { smokeItems } from "./smoke_items.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -264,6 +265,11 @@ async function main() {
   const parity = smoke ? join(work, "parity") : join(config.cacheDir, "train", "parity", forest.sha256.slice(0, 8));
   if (!smoke) await copyDir(join(work, "parity"), parity);
   console.log(`train: parity dumps for the tests in ${parity}`);
+  // The committed slice of them, tied to these models, so the parity tests run without the cache.
+  if (!smoke && out === resolve(config.modelsDir)) {
+    await exportParityFixture(parity, out, PARITY_FIXTURE_DIR);
+    console.log(`train: parity fixture in ${PARITY_FIXTURE_DIR} (commit it with models/)`);
+  }
   console.log(
     `train: wrote ${Object.keys(artifacts).length} artifacts (${
       (totalBytes / 1e6).toFixed(2)

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ForestJson, loadForest } from "../../lib/classify/forest.ts";
-import { readModelManifest } from "../../lib/joint/model_manifest.ts";
-import { assertForestParity } from "../train/parity_helpers.ts";
+import { readArtifact } from "../../lib/joint/artifact.ts";
+import { assertForestParity, committedParity } from "../train/parity_helpers.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
@@ -75,26 +75,14 @@ Deno.test("loadForest() rejects malformed forests", () => {
   }
 });
 
-/** Parity dumps of the committed models, written by a full `deno task train` on this machine. */
-async function committedParity(): Promise<string | undefined> {
-  try {
-    const manifest = await readModelManifest(join(REPO, "models"));
-    const dir = join(REPO, ".cache", "train", "parity", manifest.artifacts.forest.sha256.slice(0, 8));
-    await Deno.stat(join(dir, "forest_test.json"));
-    return dir;
-  } catch {
-    return undefined;
-  }
-}
-
-const parityDir = await committedParity();
-
 Deno.test({
   name: "predictProba() reproduces scikit-learn on the whole classify-test split (committed forest)",
-  ignore: parityDir === undefined,
   fn: async () => {
-    const forest = loadForest(await Deno.readTextFile(join(REPO, "models", "forest.json")));
-    const rows = await assertForestParity(forest, parityDir!);
+    const { manifest, dir } = await committedParity(join(REPO, "models"));
+    const forest = loadForest(
+      new TextDecoder().decode(await readArtifact(join(REPO, "models"), manifest.artifacts.forest)),
+    );
+    const rows = await assertForestParity(forest, dir);
     assert.ok(rows > 100, `only ${rows} test rows`);
   },
 });

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadPca } from "../../lib/joint/pca.ts";
-import { readModelManifest } from "../../lib/joint/model_manifest.ts";
 import { readArtifact } from "../../lib/joint/artifact.ts";
-import { assertPcaParity } from "../train/parity_helpers.ts";
+import { assertPcaParity, committedParity } from "../train/parity_helpers.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
@@ -35,25 +34,13 @@ Deno.test("loadPca() rejects a wrong format or sizes", () => {
   }
 });
 
-async function committed() {
-  try {
-    const manifest = await readModelManifest(join(REPO, "models"));
-    const dir = join(REPO, ".cache", "train", "parity", manifest.artifacts.forest.sha256.slice(0, 8));
-    await Deno.stat(join(dir, "pca_audio_in.f32"));
-    return { manifest, dir };
-  } catch {
-    return undefined;
-  }
-}
-const found = await committed();
-
 Deno.test({
   name: "project() matches numpy for the committed PCA",
-  ignore: found === undefined,
   fn: async () => {
-    const text = new TextDecoder().decode(await readArtifact(join(REPO, "models"), found!.manifest.artifacts.pca));
+    const found = await committedParity(join(REPO, "models"));
+    const text = new TextDecoder().decode(await readArtifact(join(REPO, "models"), found.manifest.artifacts.pca));
     for (const modality of ["audio", "image"] as const) {
-      await assertPcaParity(loadPca(text, modality), found!.dir, modality);
+      await assertPcaParity(loadPca(text, modality), found.dir, modality);
     }
   },
 });

@@ -4,29 +4,18 @@ import { readModelManifest } from "../../lib/joint/model_manifest.ts";
 import { readArtifact } from "../../lib/joint/artifact.ts";
 import { loadTranslator } from "../../lib/joint/translator.ts";
 import { loadJointSpace } from "../../lib/joint/joint_space.ts";
-import { assertTranslatorParity } from "../train/parity_helpers.ts";
+import { assertTranslatorParity, committedParity } from "../train/parity_helpers.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const MODELS = join(REPO, "models");
 
-async function committed() {
-  try {
-    const manifest = await readModelManifest(MODELS);
-    const dir = join(REPO, ".cache", "train", "parity", manifest.artifacts.forest.sha256.slice(0, 8));
-    return { manifest, dir: await Deno.stat(join(dir, "translator_audio_in.f32")).then(() => dir, () => undefined) };
-  } catch {
-    return undefined;
-  }
-}
-const found = await committed();
-
 Deno.test({
   name: "translate() maps both modalities to unit-length 128-d vectors (committed models)",
-  ignore: found === undefined,
   fn: async () => {
+    const manifest = await readModelManifest(MODELS);
     const joint = await loadJointSpace(MODELS, { threads: 1 });
     for (const modality of ["audio", "image"] as const) {
-      const spec = found!.manifest.artifacts[`translator_${modality}`];
+      const spec = manifest.artifacts[`translator_${modality}`];
       const x = Float32Array.from({ length: spec.dimIn }, (_, i) => Math.sin(i));
       const z = await joint.translate(modality, x);
       assert.equal(z.length, 128);
@@ -41,12 +30,12 @@ Deno.test({
 
 Deno.test({
   name: "translate() matches PyTorch within 1e-4 (committed models)",
-  ignore: found?.dir === undefined,
   fn: async () => {
+    const found = await committedParity(MODELS);
     for (const modality of ["audio", "image"] as const) {
-      const spec = found!.manifest.artifacts[`translator_${modality}`];
+      const spec = found.manifest.artifacts[`translator_${modality}`];
       const head = await loadTranslator(await readArtifact(MODELS, spec), spec, { threads: 1 });
-      await assertTranslatorParity(head, found!.dir!, modality);
+      await assertTranslatorParity(head, found.dir, modality);
     }
   },
 });

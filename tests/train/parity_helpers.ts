@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Forest } from "../../lib/classify/forest.ts";
+import { type ModelManifest, readModelManifest } from "../../lib/joint/model_manifest.ts";
 import type { Pca } from "../../lib/joint/pca.ts";
 import type { Translator } from "../../lib/joint/translator.ts";
 
@@ -15,6 +16,30 @@ import type { Translator } from "../../lib/joint/translator.ts";
 export async function readF32(path: string): Promise<Float32Array> {
   const bytes = await Deno.readFile(path);
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+/** The committed parity fixture (a slice of the training run's dumps, see scripts/train/export_parity_fixture.ts). */
+export const PARITY_FIXTURE = new URL("../fixtures/parity/", import.meta.url).pathname;
+
+/**
+ * The committed models' manifest and the parity fixture folder, after checking that the fixture's
+ * index.json names exactly the sha256 of every artifact in the manifest.
+ *
+ * @throws Error naming the rebuild command when the fixture belongs to other models.
+ */
+export async function committedParity(modelsDir: string): Promise<{ manifest: ModelManifest; dir: string }> {
+  const manifest = await readModelManifest(modelsDir);
+  const index = JSON.parse(await Deno.readTextFile(join(PARITY_FIXTURE, "index.json")));
+  const want = Object.fromEntries(Object.entries(manifest.artifacts).map(([k, a]) => [k, a.sha256]));
+  assert.deepEqual(
+    index.artifacts,
+    want,
+    `the sha256s in tests/fixtures/parity/index.json (${index.version}) do not match the committed models ` +
+      `(${manifest.version}): ` +
+      `rebuild it with \`${index.rebuild ?? "npx --yes deno@2.9.6 task train"}\` ` +
+      "(or, from an existing run's .cache/train/parity/, `npx --yes deno@2.9.6 run -A scripts/train/export_parity_fixture.ts`)",
+  );
+  return { manifest, dir: PARITY_FIXTURE };
 }
 
 function argmax(v: ArrayLike<number>): number {
