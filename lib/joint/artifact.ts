@@ -6,6 +6,10 @@
  * @module
  */
 import { join } from "node:path";
+import { sha256Hex } from "../weights/sha256.ts";
+
+/** Re-exported so artifact code and its callers hash one way. */
+export { sha256Hex };
 
 /** How to rebuild the artifacts (shown in every error). */
 export const REBUILD_COMMAND = "npx --yes deno@2.9.6 task train";
@@ -18,22 +22,6 @@ export interface ArtifactEntry {
   sha256: string;
   /** File size in bytes. */
   bytes?: number;
-}
-
-/**
- * Hex sha256 of some bytes.
- *
- * @param bytes Data to hash.
- * @returns 64 lowercase hex digits.
- *
- * @example
- * ```ts
- * await sha256Hex(new TextEncoder().encode("abc")); // "ba7816bf..."
- * ```
- */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
