@@ -50,7 +50,7 @@ def ndcg(metrics, out):
     for i, (label, key, color) in enumerate((("MMT, audio test", "mmt_audio", "#8c6d31"), ("MMT, photo test", "mmt_photo", "#e6550d"))):
         vals = [_ms(p["pairs"][q][key]) for q in pairs]
         ax2.bar(x + (i - 0.5) * 0.35, [v[0] for v in vals], 0.35, yerr=[v[1] for v in vals], label=label, color=color, capsize=2)
-    ax2.set_xticks(x, [q.replace("+", "\n+ ") for q in pairs], fontsize=8)
+    ax2.set_xticks(x, [q.replace("+", "\n+ ") for q in pairs], fontsize=7, rotation=30)
     ax2.set_ylabel("macro-F1 on classify-test")
     ax2.set_ylim(0, 1)
     ax2.set_title("Classification with each pair (MMT)")

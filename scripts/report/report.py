@@ -127,8 +127,9 @@ def main():
     w(f"* Run time: {total} s in all: embeddings {meta['embedSeconds']} s (rows cached in `.cache/embeddings/` are reused), "
       f"experiments {m['timings']['python_seconds']} s ({m['timings']['forest_fits']} forests, stage seconds "
       f"{json.dumps(m['timings']['stages'])}; finished translator/PCA runs in `.cache/report/` are reused), figures "
-      f"{figure_seconds:.0f} s. A cold run with no cached embeddings also extracts every encoder's rows "
-      "(about 15-25 min more on 2 cores).")
+      f"{figure_seconds:.0f} s; the machine's load average was {os.getloadavg()[1]:.1f} over the last 5 minutes (the 2 "
+      "cores were shared with other jobs, so wall time varies). Extracting every encoder's rows into an empty cache "
+      "(`--embed-only`) took about 25 min more on this machine, under similar load.")
     w(f"* Dataset: `{meta['dataset']['path']}` ({meta['dataset']['items']} items, sha256 `{meta['dataset']['sha256'][:16]}…`). "
       f"Encoders: " + ", ".join(f"`{n}` ({e['file']}, sha256 `{e['sha256'][:12]}…`)" for n, e in meta["encoders"].items()) + ".")
     tr = cfg["translator"]
@@ -189,8 +190,10 @@ def main():
     w("")
     tr_rows = C["train_rows"]
     eps = [t["epochs_run"] for t in C["translators"].values()]
-    w(f"Translators of the served pair {P['served_pair']} trained as `deno task train` does (augmented views included; "
-      f"{min(eps)}-{max(eps)} epochs with early stopping; seed {seeds[0]} repeats the training run). "
+    w(f"Translators of the served pair {P['served_pair']} trained with `deno task train`'s script and settings on the "
+      f"original items plus {meta['views']['audio']} augmented audio / {meta['views']['image']} image view(s) per training "
+      f"item (training uses 4 / 2, so these are close to, not the same as, the served translator; {min(eps)}-{max(eps)} "
+      "epochs with early stopping). "
       f"Forests trained on `classify-train` ({tr_rows['audio_items']} audio and {tr_rows['image_items']} image items, "
       f"{tr_rows['audio']} / {tr_rows['image']} rows with augmented views), tested on "
       "`classify-test` (original items only) per domain and on the held-out sources. Macro-F1 is over the labels present "
