@@ -11,6 +11,9 @@
  */
 import { ProblemError } from "../errors.ts";
 
+/** Deno's Web Worker, kept at import: loading sharp-WASM replaces `globalThis.Worker` with Node's. */
+const WebWorker: typeof Worker = globalThis.Worker;
+
 /** Options for {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
   /** Module URL of the worker script. */
@@ -138,7 +141,7 @@ export class WorkerPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(this.#opts.workerUrl.href, { type: "module" });
+    const worker = new WebWorker(this.#opts.workerUrl.href, { type: "module" });
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     const slot: Slot = {
