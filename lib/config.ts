@@ -25,7 +25,10 @@ export interface Config {
   requestTimeoutMs: number;
   /** Inference workers. @default 1 */
   workers: number;
-  /** WASM threads per worker. @default 2 */
+  /**
+   * Inference threads per worker. 1 by default: on 2 cores a second intra-op thread spins against the HTTP
+   * thread and decoding, and halved throughput at concurrency 4 in every measured run (docs/performance.md). @default 1
+   */
   threadsPerWorker: number;
   /**
    * Encoder runtime: `web` (onnxruntime-web WASM, portable) or `node`
@@ -99,7 +102,7 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     maxAudioSeconds: int(env, "AMODAL_MAX_AUDIO_SECONDS", 30),
     requestTimeoutMs: int(env, "AMODAL_REQUEST_TIMEOUT_MS", 30_000),
     workers: Math.max(1, int(env, "AMODAL_WORKERS", 1)),
-    threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 2)),
+    threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 1)),
     backend: backendName(env("AMODAL_BACKEND")),
     queueSize: int(env, "AMODAL_QUEUE_SIZE", 32),
     sharedDir,
