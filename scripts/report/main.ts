@@ -25,11 +25,11 @@
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { itemPath, type ManifestItem, readManifest } from "../../lib/dataset/manifest.ts";
+import { type ManifestItem, readManifest } from "../../lib/dataset/manifest.ts";
 import { LABELS } from "../../lib/labels.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
 import { defaultDirs, ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
-import { type EmbedItem, extractEmbeddings, type ExtractResult, ROLES } from "../train/embed.ts";
+import { extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../train/embed.ts";
 import { smokeItems } from "../train/smoke_items.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -102,16 +102,7 @@ async function main() {
     }
   }
   const datasetSha = await sha256Hex(await Deno.readFile(datasetPath));
-  const embedItems: EmbedItem[] = items.map((i) => ({
-    id: i.id,
-    file: itemPath(i, roots),
-    split: i.split,
-    modality: i.modality,
-    label: i.label,
-    domain: i.domain,
-    group: i.group,
-    source: i.source,
-  }));
+  const embedItems = toEmbedItems(items, roots);
   console.log(`report: ${items.length} dataset items from ${datasetPath}${smoke ? " (smoke slice)" : ""}`);
 
   // 2. Embeddings (cached; shared with deno task train).

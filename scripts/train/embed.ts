@@ -13,6 +13,7 @@
  * @module
  */
 import { join } from "node:path";
+import { type DatasetRoots, itemPath, type ManifestItem } from "../../lib/dataset/manifest.ts";
 import type { EncoderCard } from "../../lib/encoders/card.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
 import { LOG_MEL_STATS_DIM } from "../../lib/features/log_mel_stats.ts";
@@ -58,6 +59,26 @@ export interface EmbedItem {
   domain: string;
   group: string;
   source: string;
+}
+
+/**
+ * Turns dataset manifest items into extraction items with resolved file paths.
+ *
+ * @param items Manifest items.
+ * @param roots The dataset roots `itemPath` resolves against.
+ * @returns One {@linkcode EmbedItem} per manifest item.
+ */
+export function toEmbedItems(items: readonly ManifestItem[], roots: DatasetRoots): EmbedItem[] {
+  return items.map((i) => ({
+    id: i.id,
+    file: itemPath(i, roots),
+    split: i.split,
+    modality: i.modality,
+    label: i.label,
+    domain: i.domain,
+    group: i.group,
+    source: i.source,
+  }));
 }
 
 /** Options for {@linkcode extractEmbeddings}. */

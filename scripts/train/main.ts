@@ -19,12 +19,12 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { itemPath, type ManifestItem, readManifest } from "../../lib/dataset/manifest.ts";
+import { type ManifestItem, readManifest } from "../../lib/dataset/manifest.ts";
 import { LABELS } from "../../lib/labels.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
 import type { ModelManifest } from "../../lib/joint/model_manifest.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
-import { AUGMENT_VERSION, type EmbedItem, extractEmbeddings } from "./embed.ts";
+import { AUGMENT_VERSION, extractEmbeddings, toEmbedItems } from "./embed.ts";
 import { exportParityFixture, PARITY_FIXTURE_DIR } from "./export_parity_fixture.ts";
 import { smokeItems } from "./smoke_items.ts";
 
@@ -86,16 +86,7 @@ async function main() {
     items = await readManifest(datasetPath);
     datasetSha = await sha256Hex(await Deno.readFile(datasetPath));
   }
-  const embedItems: EmbedItem[] = items.map((i) => ({
-    id: i.id,
-    file: itemPath(i, roots),
-    split: i.split,
-    modality: i.modality,
-    label: i.label,
-    domain: i.domain,
-    group: i.group,
-    source: i.source,
-  }));
+  const embedItems = toEmbedItems(items, roots);
   console.log(`train: ${items.length} dataset items from ${datasetPath}${smoke ? " (smoke slice)" : ""}`);
 
   // 2. Encoders and embeddings.
