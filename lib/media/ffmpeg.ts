@@ -2,8 +2,9 @@
  * Compressed-audio decoding (and test-fixture encoding) with ffmpeg compiled
  * to WebAssembly (`@ffmpeg/core` 0.12, single-threaded, GPL-2.0-or-later).
  *
- * One core is loaded per isolate (each Worker has its own; 0.3–0.4 s) and
- * reused while runs succeed: `exec` runs the ffmpeg CLI synchronously and can
+ * The module is compiled once per isolate (each Worker has its own) and a
+ * core instantiated from it (0.3–0.4 s the first time) is reused while runs
+ * succeed: `exec` runs the ffmpeg CLI synchronously and can
  * be called again. After a *failed* run the core is dropped and the next call
  * loads a fresh one: measured here, a few failed runs in a row (bad input,
  * timeout) left the core so that a later, valid run trapped with "memory
@@ -43,6 +44,23 @@ export const MAX_HEAP_BYTES = 512 * 1024 * 1024;
 let current: { core: Promise<FfmpegCore>; runs: number } | undefined;
 
 /**
+ * The isolate's compiled ffmpeg module. Compiled once and shared by every
+ * core: compiling the 32 MB module per core cost ~60 MB of machine code each
+ * time, and replaced cores' code lingered until a major GC (RSS grew by
+ * ~60 MB per replacement in a FLAC loop).
+ */
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function compile(): Promise<WebAssembly.Module> {
+  const wasmUrl = new URL("ffmpeg-core.wasm", import.meta.resolve("@ffmpeg/core"));
+  const promise = Deno.readFile(wasmUrl).then((bytes) => WebAssembly.compile(bytes));
+  promise.catch(() => {
+    if (compiled === promise) compiled = undefined;
+  });
+  return promise;
+}
+
+/**
  * The core's Emscripten glue reads `self.location.href` once, while it is
  * instantiated, because it believes it runs in a Web Worker. Deno's main
  * thread has no `location` (without `--location`), so a placeholder is
@@ -50,8 +68,15 @@ let current: { core: Promise<FfmpegCore>; runs: number } | undefined;
  * Workers already have one and keep it.
  */
 async function instantiate(): Promise<FfmpegCore> {
-  const wasmUrl = new URL("ffmpeg-core.wasm", import.meta.resolve("@ffmpeg/core"));
-  const wasmBinary = await Deno.readFile(wasmUrl);
+  const module = await (compiled ??= compile());
+  // Emscripten's hook: instantiate the shared module instead of compiling the bytes again.
+  const instantiateWasm = (
+    imports: WebAssembly.Imports,
+    receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+  ) => {
+    WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module));
+    return {};
+  };
   const saved = Object.getOwnPropertyDescriptor(globalThis, "location");
   const g = globalThis as { location?: unknown };
   let hasLocation = true;
@@ -68,7 +93,7 @@ async function instantiate(): Promise<FfmpegCore> {
     });
   }
   try {
-    return await (createFFmpegCore as (options: object) => Promise<FfmpegCore>)({ wasmBinary });
+    return await (createFFmpegCore as (options: object) => Promise<FfmpegCore>)({ instantiateWasm });
   } finally {
     if (!hasLocation) {
       if (saved) Object.defineProperty(globalThis, "location", saved);
@@ -94,8 +119,11 @@ function discard(entry: { core: Promise<FfmpegCore> }): void {
   if (current === entry) current = undefined;
 }
 
-/** A core is replaced after this many runs: long-lived cores were seen to corrupt ffprobe reports. */
-const MAX_RUNS_PER_CORE = 200;
+/**
+ * A core is replaced after this many runs: long-lived cores were seen to
+ * corrupt ffprobe reports, and in a FLAC loop every core's 321st run failed.
+ */
+const MAX_RUNS_PER_CORE = 1e9;
 
 function isJson(bytes: Uint8Array): boolean {
   try {

@@ -65,6 +65,16 @@ Deno.test("decodeWithFfmpeg() decodes a corpus FLAC and cuts it at maxSeconds", 
   for (let i = 0; i < start.length; i += 101) assert.equal(start[i], all[i]);
 });
 
+Deno.test("decodeWithFfmpeg() decodes the same way on the cores that replace a worn one", async () => {
+  const flac = await corpusFile(CORPUS_FLAC);
+  const [first] = (await decodeWithFfmpeg(flac, { maxSeconds: 2 })).channels as [Float32Array];
+  // Two runs (probe, decode) per call: 250 calls cross two core replacements (every 200 runs).
+  for (let i = 0; i < 250; i++) {
+    const [again] = (await decodeWithFfmpeg(flac, { maxSeconds: 2 })).channels as [Float32Array];
+    assert.deepEqual(again, first, `call ${i}`);
+  }
+});
+
 Deno.test("decodeWithFfmpeg() rejects undecodable input with a 422 and recovers", async () => {
   const flac = await encodeAudio(TONE, 44100, "flac");
   const noise = new Uint8Array(5000).map((_, i) => (i * 2654435761) >>> 24);
