@@ -26,8 +26,9 @@ export interface Config {
   /** Inference workers. @default 1 */
   workers: number;
   /**
-   * Inference threads per worker. 1 by default: on 2 cores a second intra-op thread spins against the HTTP
-   * thread and decoding, and halved throughput at concurrency 4 in every measured run (docs/performance.md). @default 1
+   * Inference threads per worker. 2 by default: on the idle 2-core machine 1 worker x 2 threads gave JPEG 224 p50
+   * 39-45 ms and 24-30 images/s at concurrency 4, against 52-67 ms and 15-20/s with 1 thread; only on a machine
+   * busy with other jobs did 1 thread win (docs/performance.md). @default 2
    */
   threadsPerWorker: number;
   /**
@@ -35,6 +36,11 @@ export interface Config {
    * (onnxruntime-node native CPU, several times faster; needs `--allow-ffi`). @default "web"
    */
   backend: "web" | "node";
+  /**
+   * Let idle inference threads spin-wait between operators (`AMODAL_SPIN=1`). Off by default: spinning threads take
+   * the cores HTTP and decoding need (docs/performance.md). @default false
+   */
+  spin: boolean;
   /** Requests allowed to wait for a worker before 503. @default 32 */
   queueSize: number;
   /** Folder with read-only material (`weights/`, `corpus/`). @default "../shared" */
@@ -102,8 +108,9 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     maxAudioSeconds: int(env, "AMODAL_MAX_AUDIO_SECONDS", 30),
     requestTimeoutMs: int(env, "AMODAL_REQUEST_TIMEOUT_MS", 30_000),
     workers: Math.max(1, int(env, "AMODAL_WORKERS", 1)),
-    threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 1)),
+    threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 2)),
     backend: backendName(env("AMODAL_BACKEND")),
+    spin: env("AMODAL_SPIN") === "1",
     queueSize: int(env, "AMODAL_QUEUE_SIZE", 32),
     sharedDir,
     weightsDir: resolve(REPO_ROOT, env("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights")),

@@ -76,7 +76,7 @@ export class Pipeline {
    */
   static async create(config: Config, encoders: EncoderFiles, options: { joint?: boolean } = {}): Promise<Pipeline> {
     const threads = config.threadsPerWorker;
-    const runtime = { threads, backend: config.backend };
+    const runtime = { threads, backend: config.backend, spin: config.spin };
     const [audio, image] = await Promise.all([
       createSession(encoders.audio.onnxPath, runtime),
       createSession(encoders.image.onnxPath, runtime),

@@ -55,11 +55,24 @@ export interface SessionOptions {
    * @default {true}
    */
   foldWeights?: boolean;
+  /**
+   * Let idle intra-op threads spin-wait for work between operators
+   * (`session.intra_op.allow_spinning`). Off by default: the service shares
+   * its cores with HTTP, decoding and other workers, and a spinning thread
+   * takes a core they need. Matters only with `threads > 1`.
+   * @default {false}
+   */
+  spin?: boolean;
 }
 
 /** Session config entries (`extra`) for both backends. */
 function sessionConfig(opts: SessionOptions): { session: Record<string, string> } {
-  return { session: opts.foldWeights === false ? {} : { disable_quant_qdq: "1" } };
+  return {
+    session: {
+      ...(opts.foldWeights === false ? {} : { disable_quant_qdq: "1" }),
+      "intra_op.allow_spinning": opts.spin ? "1" : "0",
+    },
+  };
 }
 
 /** An inference session over one ONNX model. */

@@ -47,7 +47,7 @@ export interface JointSpace {
  */
 export async function loadJointSpace(
   modelsDir: string,
-  options: Pick<SessionOptions, "threads" | "backend"> = {},
+  options: Pick<SessionOptions, "threads" | "backend" | "spin"> = {},
 ): Promise<JointSpace> {
   const manifest = await readModelManifest(modelsDir);
   const { translator_audio: ta, translator_image: ti, forest: fe } = manifest.artifacts;

@@ -51,7 +51,7 @@ export interface Translator {
 export async function loadTranslator(
   model: Uint8Array | string,
   spec: TranslatorSpec,
-  options: Pick<SessionOptions, "threads" | "backend"> = {},
+  options: Pick<SessionOptions, "threads" | "backend" | "spin"> = {},
 ): Promise<Translator> {
   const session: Session = await createSession(model, options);
   return {

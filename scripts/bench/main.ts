@@ -275,6 +275,10 @@ async function measureLevers(
 ): Promise<LeverResult[]> {
   const variants: { name: string; env: Record<string, string>; ffi?: boolean }[] = [
     { name: "1 worker x 2 threads (web)", env: { AMODAL_WORKERS: "1", AMODAL_THREADS: "2" } },
+    {
+      name: "1 worker x 2 threads, spinning (web)",
+      env: { AMODAL_WORKERS: "1", AMODAL_THREADS: "2", AMODAL_SPIN: "1" },
+    },
     { name: "1 worker x 1 thread (web)", env: { AMODAL_WORKERS: "1", AMODAL_THREADS: "1" } },
     { name: "2 workers x 1 thread (web)", env: { AMODAL_WORKERS: "2", AMODAL_THREADS: "1" } },
     { name: "2 workers x 2 threads (web)", env: { AMODAL_WORKERS: "2", AMODAL_THREADS: "2" } },

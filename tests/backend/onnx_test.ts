@@ -61,3 +61,16 @@ Deno.test("createSession() with webgpu falls back to WASM without a hardware ada
   if (!adapter || adapter.isFallbackAdapter) assert.equal(session.provider, "wasm");
   await session.release();
 });
+
+Deno.test("createSession() gives the same outputs with and without spinning threads", async () => {
+  const feeds = {
+    a: { data: Float32Array.from({ length: 64 }, (_, i) => i / 7), dims: [32, 2] },
+    b: { data: Float32Array.from({ length: 64 }, (_, i) => 1 - i / 9), dims: [32, 2] },
+  };
+  const [still, spinning] = await Promise.all([
+    createSession(twoInputModel(), { threads: 2, spin: false }),
+    createSession(twoInputModel(), { threads: 2, spin: true }),
+  ]);
+  assert.deepEqual(await still.run(feeds), await spinning.run(feeds));
+  await Promise.all([still.release(), spinning.release()]);
+});
