@@ -19,6 +19,11 @@ export interface ForwardRequest {
   threads: number;
   /** Fold weight DequantizeLinear at load. @default true (the backend's default) */
   foldWeights?: boolean;
+  /**
+   * Idle threads spin-wait between operators. @default false for web (as
+   * served), true for node (onnxruntime's own default: the reference limit)
+   */
+  spin?: boolean;
   modelPath: string;
   /** Raw little-endian float32 input file. */
   inputPath: string;
@@ -36,6 +41,7 @@ export interface ForwardResult {
   backend: "web" | "node";
   threads: number;
   foldWeights: boolean;
+  spin: boolean;
   /** Session creation, ms. */
   loadMs: number;
   medianMs: number;
@@ -47,10 +53,12 @@ export interface ForwardResult {
 async function timeForward(req: ForwardRequest): Promise<ForwardResult> {
   const raw = await Deno.readFile(req.inputPath);
   const data = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const spin = req.spin ?? req.backend === "node";
   const loadStart = performance.now();
   const session = await createSession(req.modelPath, {
     backend: req.backend,
     threads: req.threads,
+    spin,
     ...(req.foldWeights === undefined ? {} : { foldWeights: req.foldWeights }),
   });
   const loadMs = performance.now() - loadStart;
@@ -70,6 +78,7 @@ async function timeForward(req: ForwardRequest): Promise<ForwardResult> {
     backend: req.backend,
     threads: req.threads,
     foldWeights: req.foldWeights ?? true,
+    spin,
     loadMs: round2(loadMs),
     medianMs: round2(quantile(times, 0.5)),
     minMs: round2(Math.min(...times)),
