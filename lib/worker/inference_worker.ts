@@ -12,9 +12,11 @@ import { ProblemError } from "../errors.ts";
 import { type EncoderFiles, Pipeline } from "../pipeline.ts";
 import type { Config } from "../config.ts";
 import { warmupInputs } from "./warmup_inputs.ts";
+import { createReclaimer } from "./reclaim.ts";
 
 let pipeline: Pipeline | undefined;
 let testHooks = false;
+const reclaimer = createReclaimer();
 
 /** Bytes that make a worker crash or hang when test hooks are on (never in production). */
 const CRASH_MAGIC = "AMODAL-TEST-CRASH";
@@ -52,6 +54,8 @@ self.onmessage = async (event: MessageEvent) => {
   } catch (error) {
     self.postMessage({ type: "result", id: msg.id, ok: false, error: serialise(error) });
   }
+  // After the answer is on its way: free what WASM decoders hold until a full collection (./reclaim.ts).
+  reclaimer.jobDone();
 };
 
 function serialise(error: unknown) {
