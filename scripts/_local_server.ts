@@ -27,14 +27,21 @@ export interface LocalServer {
 }
 
 /**
- * The permission flags of the `start` task, with the listen host replaced by
- * 127.0.0.1: the scripts' servers are reachable from this machine only.
+ * The flags of the `start` task (`deno run <flags> main.ts`), by default
+ * with the listen host replaced by 127.0.0.1 so that the scripts' servers are
+ * reachable from this machine only.
+ *
+ * @param options `loopback: false` keeps the task's own listen host.
  */
-export async function startTaskFlags(): Promise<string[]> {
+export async function startTaskFlags(options: { loopback?: boolean } = {}): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json")));
   const task: string = config.tasks.start;
   const words = task.split(/\s+/).map((w) => w.replaceAll("'", "").replaceAll('"', ""));
-  const flags = words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+  if (words[0] !== "deno" || words[1] !== "run" || words.at(-1) !== "main.ts") {
+    throw new Error(`Cannot read the start task from deno.json: "${task}"`);
+  }
+  const flags = words.slice(2, -1);
+  if (options.loopback === false) return flags;
   return flags.map((flag) => flag.startsWith("--allow-net=") ? flag.replace("0.0.0.0", "127.0.0.1") : flag);
 }
 

@@ -217,7 +217,11 @@ if (import.meta.main) {
       const verdict = await post(url(), bytes, deadlineMs + 10_000);
       const key = verdict.ok ? String(verdict.status) : verdict.kind;
       statuses[key] = (statuses[key] ?? 0) + 1;
-      if (tried % 100 === 0) console.error(`fuzz: ${tried} inputs, ${JSON.stringify(statuses)}`);
+      if (tried % 100 === 0) {
+        const rss = server.rss();
+        const memory = rss === undefined ? "" : `, RSS ${Math.round(rss / 2 ** 20)} MiB`;
+        console.error(`fuzz: ${tried} inputs, ${JSON.stringify(statuses)}${memory}`);
+      }
       if (verdict.ok) continue;
 
       // A finding: keep the input and how it was made.

@@ -41,6 +41,7 @@ import { measureForward } from "./forward_time.ts";
 import { loadAverage, machineInfo } from "./machine.ts";
 import { quantile, round2 } from "./stats.ts";
 import { evaluateTargets, renderReport, writeReport } from "./report.ts";
+import { existsSync } from "node:fs";
 
 /** Everything one run measured (the JSON file). */
 export interface BenchResults {
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
   });
   const quick = values.quick!;
   const config = loadConfig();
-  const endpoint = (await exists(join(config.modelsDir, "manifest.json"))) ? "/v1/classify" : "/v1/embed?space=encoder";
+  const endpoint = existsSync(join(config.modelsDir, "manifest.json")) ? "/v1/classify" : "/v1/embed?space=encoder";
   const loadStart = loadAverage();
   log(`mode ${quick ? "quick" : "full"}, endpoint ${endpoint}, load average ${loadStart.join(" ")}`);
 
@@ -397,15 +398,6 @@ async function measureForwardLevers(
     log(`forward lever ${JSON.stringify(out.at(-1))}`);
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 if (import.meta.main) await main();

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/config.ts";
+import { startTaskFlags } from "../_local_server.ts";
 
 /** A running service process. */
 export interface ServerProcess {
@@ -51,16 +51,6 @@ function statusField(pid: number, field: string): number {
  * The `deno run` arguments of `deno task start` (deno.json), so the bench
  * measures the service with exactly the permissions it ships with.
  */
-function startTaskArgs(): string[] {
-  const tasks = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json"))).tasks ?? {};
-  const command = typeof tasks.start === "string" ? tasks.start : tasks.start?.command;
-  const tokens = (command ?? "").match(/(?:[^\s']+|'[^']*')+/g)?.map((t: string) => t.replaceAll("'", "")) ?? [];
-  if (tokens[0] !== "deno" || tokens[1] !== "run" || tokens.at(-1) !== "main.ts") {
-    throw new Error(`Cannot read the start task from deno.json: "${command}"`);
-  }
-  return tokens.slice(1);
-}
-
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -81,7 +71,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const cacheDir = options.cacheDir ?? ".cache";
-  const args = startTaskArgs();
+  const args = ["run", ...await startTaskFlags({ loopback: false }), "main.ts"];
   if (options.allowFfi) args.splice(1, 0, "--allow-ffi");
   const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {

@@ -7,6 +7,7 @@
 import { HYDROGEN_KITS } from "../../lib/dataset/label_map.ts";
 import { HYDROGEN_DIR } from "./hydrogen.ts";
 import { SOUNDFONTS } from "./render_gm.ts";
+import { existsSync } from "node:fs";
 
 /** apt packages needed, with a file that proves each is installed. */
 export const APT_PACKAGES: readonly { name: string; proof: string }[] = [
@@ -17,20 +18,9 @@ export const APT_PACKAGES: readonly { name: string; proof: string }[] = [
   { name: "hydrogen-drumkits-effects", proof: `${HYDROGEN_DIR}/belofilms_GuitarStrums/drumkit.xml` },
 ];
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Names of the packages whose proof file is missing. */
-export async function missingPackages(): Promise<string[]> {
-  const missing: string[] = [];
-  for (const p of APT_PACKAGES) if (!(await exists(p.proof))) missing.push(p.name);
-  return missing;
+export function missingPackages(): string[] {
+  return APT_PACKAGES.filter((p) => !existsSync(p.proof)).map((p) => p.name);
 }
 
 /**
@@ -40,7 +30,7 @@ export async function missingPackages(): Promise<string[]> {
  *   cannot be installed here.
  */
 export async function ensurePackages(): Promise<void> {
-  let missing = await missingPackages();
+  let missing = missingPackages();
   if (missing.length === 0) return;
   const command = `apt-get install -y --no-install-recommends ${missing.join(" ")}`;
   const isRoot = Deno.uid() === 0;
@@ -50,7 +40,7 @@ export async function ensurePackages(): Promise<void> {
       const { code } = await new Deno.Command("apt-get", { args, stdout: "inherit", stderr: "inherit" }).output();
       if (code !== 0) throw new Error(`apt-get ${args[0]} failed with exit code ${code}`);
     }
-    missing = await missingPackages();
+    missing = missingPackages();
     if (missing.length === 0) return;
   }
   throw new Error(

@@ -27,6 +27,7 @@ import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { AUGMENT_VERSION, extractEmbeddings, toEmbedItems } from "./embed.ts";
 import { exportParityFixture, PARITY_FIXTURE_DIR } from "./export_parity_fixture.ts";
 import { smokeItems } from "./smoke_items.ts";
+import { existsSync } from "node:fs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(HERE, "../..");
@@ -62,7 +63,7 @@ async function main() {
   const audioViews = Number(values["audio-views"] ?? (smoke ? 1 : 4));
   const imageViews = Number(values["image-views"] ?? (smoke ? 1 : 2));
   const workers = Number(values.workers);
-  const python = Deno.env.get("AMODAL_PYTHON") ?? (await exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const python = Deno.env.get("AMODAL_PYTHON") ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
   await checkPython(python);
 
   // 1. Dataset items.
@@ -80,7 +81,7 @@ async function main() {
     datasetSha = await sha256Hex(new TextEncoder().encode(text));
   } else {
     datasetPath = join(roots.dataDir, "manifest.jsonl");
-    if (!(await exists(datasetPath))) {
+    if (!existsSync(datasetPath)) {
       throw new Error(`No dataset at ${datasetPath}: build it first with \`npx --yes deno@2.9.6 task data\``);
     }
     items = await readManifest(datasetPath);
@@ -291,15 +292,6 @@ async function copyDir(from: string, to: string) {
   for await (const e of Deno.readDir(from)) if (e.isFile) await Deno.copyFile(join(from, e.name), join(to, e.name));
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function checkPython(python: string) {
   const check = await new Deno.Command(python, {
     args: ["-c", "import torch, sklearn, onnx, numpy"],
@@ -319,7 +311,7 @@ async function checkPython(python: string) {
 
 /** Runs one Python stage unless its output already exists. */
 async function stage(python: string, name: string, output: string, seconds: Record<string, number>, args: string[]) {
-  if (await exists(output)) {
+  if (existsSync(output)) {
     console.log(`train: ${name}: done already (${output})`);
     return;
   }

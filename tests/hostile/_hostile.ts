@@ -13,6 +13,10 @@ import type { RunningService } from "../../lib/service.ts";
 import { keepAlive, loadSharp } from "../../lib/media/sharp.ts";
 import { encodeImage } from "../media/_images.ts";
 import { SHARED, startTestService } from "../http/_service.ts";
+import { random } from "../../scripts/_seed_inputs.ts";
+
+/** A deterministic PRNG (mulberry32), so a failing case names a reproducible input. */
+export { random };
 
 /**
  * Per-request deadline of the hostile-suite services. Generous, because the
@@ -27,18 +31,6 @@ export const MAX_BODY_BYTES = 4_000_000;
 /** Starts the one service a hostile test file runs against. */
 export function startHostileService(): Promise<RunningService> {
   return startTestService({ requestTimeoutMs: DEADLINE_MS, maxBodyBytes: MAX_BODY_BYTES, workers: 1, queueSize: 8 });
-}
-
-/** A deterministic PRNG (mulberry32), so a failing case names a reproducible input. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One hostile request. */
