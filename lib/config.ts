@@ -41,12 +41,6 @@ export interface Config {
    * the cores HTTP and decoding need (docs/performance.md). @default false
    */
   spin: boolean;
-  /**
-   * Replace a worker (without a gap: its successor starts first) when the process's resident memory is above this
-   * after one of its jobs and a garbage collection: WASM heaps grow for a huge input and never shrink. 0 disables.
-   * @default 512 + 512 × workers
-   */
-  recycleRssMb: number;
   /** Requests allowed to wait for a worker before 503. @default 32 */
   queueSize: number;
   /** Folder with read-only material (`weights/`, `corpus/`). @default "../shared" */
@@ -106,7 +100,6 @@ function backendName(raw: string | undefined): "web" | "node" {
  */
 export function loadConfig(env: (key: string) => string | undefined = (k) => Deno.env.get(k)): Config {
   const sharedDir = resolve(REPO_ROOT, env("AMODAL_SHARED_DIR") ?? "../shared");
-  const workers = Math.max(1, int(env, "AMODAL_WORKERS", 1));
   return {
     port: int(env, "PORT", 8000),
     hostname: env("AMODAL_HOSTNAME") ?? "0.0.0.0",
@@ -114,11 +107,10 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     maxImagePixels: int(env, "AMODAL_MAX_IMAGE_PIXELS", 40_000_000),
     maxAudioSeconds: int(env, "AMODAL_MAX_AUDIO_SECONDS", 30),
     requestTimeoutMs: int(env, "AMODAL_REQUEST_TIMEOUT_MS", 30_000),
-    workers,
+    workers: Math.max(1, int(env, "AMODAL_WORKERS", 1)),
     threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 2)),
     backend: backendName(env("AMODAL_BACKEND")),
     spin: env("AMODAL_SPIN") === "1",
-    recycleRssMb: int(env, "AMODAL_RECYCLE_RSS_MB", 512 + 512 * workers),
     queueSize: int(env, "AMODAL_QUEUE_SIZE", 32),
     sharedDir,
     weightsDir: resolve(REPO_ROOT, env("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights")),

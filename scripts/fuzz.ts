@@ -12,6 +12,7 @@
  *
  * ```sh
  * deno task fuzz --count 2000 --seconds 600 --seed 7
+ * deno task fuzz --seed 13 --from 20500 --count 21200   # replay inputs 20,500-21,200 of a run
  * ```
  *
  * @module
@@ -174,6 +175,7 @@ if (import.meta.main) {
       seconds: { type: "string", default: "300" },
       seed: { type: "string", default: "1" },
       "deadline-ms": { type: "string", default: "10000" },
+      from: { type: "string", default: "1" },
       out: { type: "string", default: ".cache/fuzz/findings" },
     },
   });
@@ -181,9 +183,12 @@ if (import.meta.main) {
   const seconds = Number(values.seconds);
   const seed = Number(values.seed);
   const deadlineMs = Number(values["deadline-ms"]);
+  const from = Number(values.from);
   const out = resolve(REPO_ROOT, values.out!);
-  if (![count, seconds, seed, deadlineMs].every(Number.isFinite)) {
-    console.error("usage: deno task fuzz [--count N] [--seconds S] [--seed K] [--deadline-ms MS] [--out DIR]");
+  if (![count, seconds, seed, deadlineMs, from].every(Number.isFinite)) {
+    console.error(
+      "usage: deno task fuzz [--count N] [--seconds S] [--seed K] [--deadline-ms MS] [--from N] [--out DIR]",
+    );
     Deno.exit(2);
   }
 
@@ -214,7 +219,22 @@ if (import.meta.main) {
         if (bytes.length === 0) bytes = base.bytes.slice(0, 1);
       }
       tried++;
+      // `--from N` replays a run from its Nth input: the inputs before it are made (the PRNG must advance) but not sent.
+      if (tried < from) continue;
+      const rssBefore = server.rss();
       const verdict = await post(url(), bytes, deadlineMs + 10_000);
+      const rssAfter = server.rss();
+      if (rssBefore !== undefined && rssAfter !== undefined && rssAfter - rssBefore > 100 * 2 ** 20) {
+        // Not a finding (WASM heaps grow to the largest input and stay), but worth knowing which inputs do it.
+        const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
+        await Deno.mkdir(out, { recursive: true });
+        await Deno.writeFile(join(out, `memory-${hash}.${EXTENSIONS[base.format] ?? "bin"}`), bytes);
+        console.error(
+          `fuzz: input ${tried} (${base.name}, ${chain.join("+")}, ${bytes.length} bytes) -> ${
+            verdict.ok ? verdict.status : verdict.kind
+          }, RSS +${Math.round((rssAfter - rssBefore) / 2 ** 20)} MiB`,
+        );
+      }
       const key = verdict.ok ? String(verdict.status) : verdict.kind;
       statuses[key] = (statuses[key] ?? 0) + 1;
       if (tried % 100 === 0) {

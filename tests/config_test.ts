@@ -18,9 +18,3 @@ Deno.test("loadConfig() reads AMODAL_THREADS and AMODAL_SPIN", () => {
   assert.equal(from({ AMODAL_THREADS: "0" }).threadsPerWorker, 1);
   assert.throws(() => from({ AMODAL_THREADS: "two" }), /AMODAL_THREADS: "two" is not a non-negative number/);
 });
-
-Deno.test("loadConfig() sizes the worker memory limit by the worker count", () => {
-  assert.equal(from({}).recycleRssMb, 1024);
-  assert.equal(from({ AMODAL_WORKERS: "3" }).recycleRssMb, 2048);
-  assert.equal(from({ AMODAL_RECYCLE_RSS_MB: "0" }).recycleRssMb, 0);
-});

@@ -4,10 +4,13 @@
  * Preprocessing (the eval path of the TF-slim/Keras MobileNet models, which
  * is what the pretrained image encoders were evaluated with):
  *
- * 1. Sniff the format from magic bytes; read only the header (sharp
- *    `metadata()`) and reject images over `maxPixels` with a 422 before any
- *    pixel is decoded (sharp's `limitInputPixels` is set as well, as a
- *    second guard).
+ * 1. Sniff the format from magic bytes; read only the header and reject
+ *    images over `maxPixels` with a 422 before any pixel is decoded: first
+ *    in plain JS ({@linkcode declaredPixels}), because sharp's own header
+ *    read is not always cheap (a 7.5 kB WebP claiming 11392x10742 grew its
+ *    WASM heap by ~470 MB in `metadata()` alone, found by `deno task fuzz`),
+ *    then sharp's `metadata()` for orientation and frames, with sharp's
+ *    `limitInputPixels` set as a last guard.
  * 2. Decode with sharp's WebAssembly libvips (see `sharp.ts`). Multi-frame
  *    inputs (animated GIF/WebP, multi-page TIFF) yield their first frame.
  * 3. Apply the EXIF orientation, so the crop is taken from the image as a
@@ -42,6 +45,7 @@
  * @module
  */
 
+import { imageSize } from "image-size";
 import { ProblemError } from "../errors.ts";
 import { keepAlive, loadSharp } from "./sharp.ts";
 import { sniff } from "./sniff.ts";
@@ -96,19 +100,15 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
     const what = kind ? `got ${kind.format} audio` : `first bytes ${hex(bytes)}`;
     throw new ProblemError(415, `Not a supported image format (${what})`);
   }
+  const declared = declaredPixels(bytes);
+  if (declared !== undefined && declared.width * declared.height > maxPixels) throw overLimit(declared, maxPixels);
   const sharp = await loadSharp();
 
   // 1. Header only: dimensions and orientation, no pixel data.
   const meta = await undecodable(keepAlive(sharp(bytes, { limitInputPixels: false }).metadata()));
   const frameHeight = meta.pageHeight ?? meta.height;
   if (!meta.width || !frameHeight) throw new ProblemError(422, "Cannot decode image: no dimensions in header");
-  if (meta.width * frameHeight > maxPixels) {
-    throw new ProblemError(
-      422,
-      `Image is ${meta.width}x${frameHeight} = ${meta.width * frameHeight} pixels, over the limit of ${maxPixels}`,
-      { extensions: { limit: maxPixels, pixels: meta.width * frameHeight } },
-    );
-  }
+  if (meta.width * frameHeight > maxPixels) throw overLimit({ width: meta.width, height: frameHeight }, maxPixels);
   const rotated = meta.orientation !== undefined && meta.orientation >= 5; // 5..8 swap the axes
   const width = rotated ? frameHeight : meta.width;
   const height = rotated ? meta.width : frameHeight;
@@ -145,6 +145,37 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
 }
 
 /** Maps sharp's (libvips') rejection of the input to a 422 with its message. */
+/**
+ * Width and height as the file's header states them, read in plain JS
+ * (`image-size`) without decoding anything; `undefined` when it cannot tell
+ * (the caller then relies on sharp's checks).
+ *
+ * @param bytes An image file.
+ * @returns The declared size of the (first) image.
+ *
+ * @example
+ * ```ts
+ * declaredPixels(await Deno.readFile("photo.webp")); // { width: 1280, height: 960 }
+ * ```
+ */
+export function declaredPixels(bytes: Uint8Array): { width: number; height: number } | undefined {
+  try {
+    const { width, height } = imageSize(bytes);
+    return width > 0 && height > 0 ? { width, height } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function overLimit(size: { width: number; height: number }, maxPixels: number): ProblemError {
+  const pixels = size.width * size.height;
+  return new ProblemError(
+    422,
+    `Image is ${size.width}x${size.height} = ${pixels} pixels, over the limit of ${maxPixels}`,
+    { extensions: { limit: maxPixels, pixels } },
+  );
+}
+
 async function undecodable<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;

@@ -16,7 +16,6 @@ import { createReclaimer } from "./reclaim.ts";
 
 let pipeline: Pipeline | undefined;
 let testHooks = false;
-let recycleRssBytes = 0;
 const reclaimer = createReclaimer();
 
 /** Bytes that make a worker crash or hang when test hooks are on (never in production). */
@@ -29,7 +28,6 @@ self.onmessage = async (event: MessageEvent) => {
     try {
       const config = msg.config as Config;
       testHooks = config.testHooks;
-      recycleRssBytes = config.recycleRssMb * 2 ** 20;
       // sharp's first calls (module compile, its thread pool) overlap the WASM session loads:
       // measured 4.0 s instead of 6.3 s to ready on the loaded 2-core machine. Not with the
       // native backend: sharp's import briefly reports process.arch "wasm32" (lib/media/sharp.ts),
@@ -56,13 +54,8 @@ self.onmessage = async (event: MessageEvent) => {
   } catch (error) {
     self.postMessage({ type: "result", id: msg.id, ok: false, error: serialise(error) });
   }
-  // After the answer is on its way: free what WASM decoders hold until a full collection (./reclaim.ts), and ask
-  // to be replaced when memory stays above the limit even so (WASM heaps never shrink; see WorkerPool#recycle).
+  // After the answer is on its way: free what WASM decoders hold until a full collection (./reclaim.ts).
   reclaimer.jobDone();
-  if (recycleRssBytes > 0 && Deno.memoryUsage().rss > recycleRssBytes) {
-    reclaimer.collect();
-    if (Deno.memoryUsage().rss > recycleRssBytes) self.postMessage({ type: "recycle" });
-  }
 };
 
 function serialise(error: unknown) {

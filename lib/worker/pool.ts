@@ -49,10 +49,6 @@ interface Slot {
   ready: boolean;
   current?: Pending;
   readyPromise: Promise<void>;
-  /** The worker starting up to take this one's place (see `#recycle`). */
-  successor?: Slot;
-  /** Replaced by its successor: gets no more jobs and is terminated once idle. */
-  retired?: boolean;
 }
 
 /** Serialised error sent back by a worker. */
@@ -78,12 +74,8 @@ export class WorkerPool {
   #queue: Pending[] = [];
   #nextId = 1;
   #closed = false;
-  /** The worker being replaced by `#recycle`, until it is terminated. */
-  #recycling: Slot | undefined;
   /** Workers replaced after a crash or a deadline, for /healthz and tests. */
   restarts = 0;
-  /** Workers replaced because the process's memory passed its limit (`recycle` message), for /healthz and tests. */
-  recycled = 0;
 
   /** @param options Pool sizing, worker script and its init message. */
   constructor(options: WorkerPoolOptions) {
@@ -97,14 +89,13 @@ export class WorkerPool {
   }
 
   /** Current load, for health reporting and the sizing rule. */
-  stats(): { workers: number; ready: number; busy: number; queued: number; restarts: number; recycled: number } {
+  stats(): { workers: number; ready: number; busy: number; queued: number; restarts: number } {
     return {
       workers: this.#slots.length,
       ready: this.#slots.filter((s) => s.ready).length,
       busy: this.#slots.filter((s) => s.current).length,
       queued: this.#queue.length,
       restarts: this.restarts,
-      recycled: this.recycled,
     };
   }
 
@@ -145,7 +136,6 @@ export class WorkerPool {
     for (const slot of this.#slots) {
       if (slot.current) this.#settle(slot.current, new ProblemError(503, "The service is shutting down"));
       slot.worker.terminate();
-      slot.successor?.worker.terminate();
     }
     this.#slots = [];
   }
@@ -178,10 +168,7 @@ export class WorkerPool {
         slot.current = undefined;
         if (msg.ok) this.#settle(pending, undefined, msg.result);
         else this.#settle(pending, toError(msg.error));
-        if (slot.retired) this.#retire(slot);
         this.#dispatch();
-      } else if (msg?.type === "recycle") {
-        this.#recycle(slot);
       }
     };
     worker.onerror = (event: ErrorEvent) => {
@@ -195,56 +182,13 @@ export class WorkerPool {
   }
 
   #replace(slot: Slot, error: ProblemError): void {
+    const index = this.#slots.indexOf(slot);
+    if (index < 0) return;
     slot.worker.terminate();
     if (slot.current) this.#settle(slot.current, error);
     slot.current = undefined;
-    if (slot.retired) return this.#retire(slot);
-    const index = this.#slots.indexOf(slot);
-    if (index < 0) return; // retired, or replaced already
     this.restarts++;
     if (!this.#closed) this.#slots[index] = this.#spawn();
-  }
-
-  /**
-   * Replaces a worker without a gap in service: WASM memory never shrinks, so
-   * a worker whose decoders grew their heaps for a huge input asks to be
-   * replaced. It keeps serving until a successor has loaded its models, then
-   * takes no more jobs and is terminated once its current one is answered.
-   */
-  #recycle(slot: Slot): void {
-    // One replacement at a time: while two workers overlap, the others would see the memory over the limit too.
-    if (this.#recycling || this.#closed || !this.#slots.includes(slot)) return;
-    this.#recycling = slot;
-    const successor = this.#spawn();
-    slot.successor = successor;
-    const done = () => {
-      slot.successor = undefined;
-      if (this.#recycling === slot) this.#recycling = undefined;
-    };
-    successor.readyPromise.then(() => {
-      const index = this.#slots.indexOf(slot);
-      if (index < 0 || this.#closed) {
-        // The old worker crashed meanwhile and was replaced, or the pool closed.
-        successor.worker.terminate();
-        return done();
-      }
-      this.#slots[index] = successor;
-      slot.retired = true;
-      this.recycled++;
-      if (!slot.current) this.#retire(slot);
-      this.#dispatch();
-    }, () => {
-      // The successor failed to start: keep the old worker and let a later job ask again.
-      successor.worker.terminate();
-      done();
-    });
-  }
-
-  /** Terminates a retired worker (idle by now) and ends its recycling. */
-  #retire(slot: Slot): void {
-    slot.worker.terminate();
-    slot.successor = undefined;
-    if (this.#recycling === slot) this.#recycling = undefined;
   }
 
   #expire(pending: Pending): void {

@@ -21,8 +21,6 @@
 export interface Reclaimer {
   /** Call after each job; returns whether it collected. */
   jobDone(): boolean;
-  /** Collects now (when a collector exists) and restarts the count. */
-  collect(): void;
 }
 
 /**
@@ -52,10 +50,6 @@ export function createReclaimer(
       since = 0;
       gc();
       return true;
-    },
-    collect() {
-      since = 0;
-      gc?.();
     },
   };
 }

@@ -15,8 +15,7 @@ export const SHARED = loadConfig().sharedDir;
  * @param overrides Config fields to change (limits, test hooks).
  */
 export async function startTestService(overrides: Partial<Config> = {}): Promise<RunningService> {
-  // recycleRssMb 0: the test process holds several services at once, so its RSS says nothing about one worker.
-  const config: Config = { ...loadConfig(), port: 0, hostname: "127.0.0.1", recycleRssMb: 0, ...overrides };
+  const config: Config = { ...loadConfig(), port: 0, hostname: "127.0.0.1", ...overrides };
   return await startService(config, { quiet: true, log: () => {} });
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ProblemError } from "../../lib/errors.ts";
-import { decodeImage } from "../../lib/media/decode_image.ts";
+import { declaredPixels, decodeImage } from "../../lib/media/decode_image.ts";
 import { keepAlive, loadSharp } from "../../lib/media/sharp.ts";
 import { buildWav, int16Bytes, sine } from "./_audio.ts";
 import { CORPUS_JPEG, CORPUS_PNG, corpusFile } from "./_corpus.ts";
@@ -237,4 +237,13 @@ Deno.test("decodeImage() honours size and centralFraction, and validates them", 
   await assert.rejects(decodeImage(bytes, { size: 0 }), RangeError);
   await assert.rejects(decodeImage(bytes, { centralFraction: 0 }), RangeError);
   await assert.rejects(decodeImage(bytes, { centralFraction: 1.5 }), RangeError);
+});
+
+Deno.test("declaredPixels() reads the size from the header without decoding", async () => {
+  assert.deepEqual(declaredPixels(await corpusFile(CORPUS_JPEG)), { width: 224, height: 224 });
+  assert.equal(declaredPixels(new TextEncoder().encode("not an image")), undefined);
+  // A fuzz finding: 7.5 kB claiming 11392x10742; sharp's own header read of it grew the WASM heap by ~470 MB.
+  const liar = await Deno.readFile(new URL("../fixtures/regressions/webp-claims-11392x10742.webp", import.meta.url));
+  assert.deepEqual(declaredPixels(liar), { width: 11392, height: 10742 });
+  await assert.rejects(decodeImage(liar), problem(422, /11392x10742 = 122372864 pixels, over the limit/));
 });

@@ -14,14 +14,3 @@ Deno.test("createReclaimer() does nothing without a collector", () => {
   assert.equal(reclaimer.jobDone(), false);
   assert.throws(() => createReclaimer({ every: 0 }), /every must be a positive integer/);
 });
-
-Deno.test("Reclaimer.collect() collects at once and restarts the count", () => {
-  let collections = 0;
-  const reclaimer = createReclaimer({ every: 2, gc: () => collections++ });
-  reclaimer.jobDone();
-  reclaimer.collect();
-  assert.equal(collections, 1);
-  assert.equal(reclaimer.jobDone(), false);
-  assert.equal(reclaimer.jobDone(), true);
-  createReclaimer({ gc: undefined }).collect();
-});
