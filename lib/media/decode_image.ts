@@ -141,7 +141,9 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
       `sharp returned ${info.width}x${info.height}x${info.channels} (${data.length} bytes), expected ${size}x${size}x3`,
     );
   }
-  return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  // A copy: sharp-wasm's Buffer is a view into its WASM heap, freed (and reused) once that Buffer object is collected,
+  // so a view of its bytes that outlives it can read another operation's data.
+  return { pixels: new Uint8Array(data), width, height };
 }
 
 /** Maps sharp's (libvips') rejection of the input to a 422 with its message. */

@@ -76,5 +76,6 @@ export async function augmentImage(bytes: Uint8Array, rand: () => number): Promi
       .png({ compressionLevel: 1 })
       .toBuffer(),
   );
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  // A copy: sharp-wasm's Buffer is a view into its WASM heap, reused once the Buffer is collected.
+  return new Uint8Array(out);
 }

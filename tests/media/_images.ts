@@ -36,5 +36,7 @@ export async function encodeImage(
   let image = sharp(pixels, { raw });
   if (options.orientation) image = image.withMetadata({ orientation: options.orientation });
   const out = await keepAlive(image.toFormat(format, { quality: options.quality ?? 90 }).toBuffer());
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  // A copy: sharp-wasm's Buffer is a view into its WASM heap, reused once the Buffer is collected (a view of it
+  // once decoded as garbage in a full test run).
+  return new Uint8Array(out);
 }
