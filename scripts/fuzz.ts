@@ -224,47 +224,33 @@ if (import.meta.main) {
       const rssBefore = server.rss();
       const verdict = await post(url(), bytes, deadlineMs + 10_000);
       const rssAfter = server.rss();
-      if (rssBefore !== undefined && rssAfter !== undefined && rssAfter - rssBefore > 100 * 2 ** 20) {
-        // Not a finding (WASM heaps grow to the largest input and stay), but worth knowing which inputs do it.
+      /** Keeps the input and how it was made under `out`, as `<kind>-<hash>.<ext>` and a `.json` note. */
+      const save = async (kind: string, note: Record<string, unknown>): Promise<string> => {
         const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
+        const file = join(out, `${kind}-${hash}.${EXTENSIONS[base.format] ?? "bin"}`);
         await Deno.mkdir(out, { recursive: true });
-        await Deno.writeFile(join(out, `memory-${hash}.${EXTENSIONS[base.format] ?? "bin"}`), bytes);
-        console.error(
-          `fuzz: input ${tried} (${base.name}, ${chain.join("+")}, ${bytes.length} bytes) -> ${
-            verdict.ok ? verdict.status : verdict.kind
-          }, RSS +${Math.round((rssAfter - rssBefore) / 2 ** 20)} MiB`,
-        );
+        await Deno.writeFile(file, bytes);
+        const made = { seed, input: tried, base: base.name, other: other.name, mutations: chain };
+        await Deno.writeTextFile(`${file}.json`, JSON.stringify({ ...note, ...made }, null, 2) + "\n");
+        return file;
+      };
+      const grewMiB = rssBefore === undefined || rssAfter === undefined ? 0 : (rssAfter - rssBefore) / 2 ** 20;
+      if (grewMiB > 100) {
+        // Not a finding (WASM heaps grow to the largest input and stay), but worth knowing which inputs do it.
+        const answer = verdict.ok ? verdict.status : verdict.kind;
+        const file = await save("memory", { answer, rssGrowthMiB: Math.round(grewMiB) });
+        console.error(`fuzz: input ${tried} -> ${answer}, RSS +${Math.round(grewMiB)} MiB -> ${file}`);
       }
       const key = verdict.ok ? String(verdict.status) : verdict.kind;
       statuses[key] = (statuses[key] ?? 0) + 1;
       if (tried % 100 === 0) {
-        const rss = server.rss();
-        const memory = rss === undefined ? "" : `, RSS ${Math.round(rss / 2 ** 20)} MiB`;
+        const memory = rssAfter === undefined ? "" : `, RSS ${Math.round(rssAfter / 2 ** 20)} MiB`;
         console.error(`fuzz: ${tried} inputs, ${JSON.stringify(statuses)}${memory}`);
       }
       if (verdict.ok) continue;
 
       // A finding: keep the input and how it was made.
-      const hash = createHash("sha256").update(bytes).digest("hex").slice(0, 12);
-      const file = join(out, `${verdict.kind}-${hash}.${EXTENSIONS[base.format] ?? "bin"}`);
-      await Deno.mkdir(out, { recursive: true });
-      await Deno.writeFile(file, bytes);
-      await Deno.writeTextFile(
-        `${file}.json`,
-        JSON.stringify(
-          {
-            ...verdict,
-            seed,
-            input: tried,
-            base: base.name,
-            other: other.name,
-            mutations: chain,
-            stderr: server.stderrTail(),
-          },
-          null,
-          2,
-        ) + "\n",
-      );
+      const file = await save(verdict.kind, { ...verdict, stderr: server.stderrTail() });
       findings.push(file);
       console.error(`fuzz: FINDING ${verdict.kind} ${verdict.status ?? ""} ${verdict.detail.slice(0, 160)} -> ${file}`);
       if (verdict.kind === "crash" || verdict.kind === "hang" || server.exited()) {

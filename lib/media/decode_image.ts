@@ -146,7 +146,6 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   return { pixels: new Uint8Array(data), width, height };
 }
 
-/** Maps sharp's (libvips') rejection of the input to a 422 with its message. */
 /**
  * Width and height as the file's header states them, read in plain JS
  * (`image-size`) without decoding anything; `undefined` when it cannot tell
@@ -178,6 +177,7 @@ function overLimit(size: { width: number; height: number }, maxPixels: number): 
   );
 }
 
+/** Maps sharp's (libvips') rejection of the input to a 422 with its message. */
 async function undecodable<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;

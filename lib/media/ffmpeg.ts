@@ -123,7 +123,7 @@ function discard(entry: { core: Promise<FfmpegCore> }): void {
  * A core is replaced after this many runs: long-lived cores were seen to
  * corrupt ffprobe reports, and in a FLAC loop every core's 321st run failed.
  */
-const MAX_RUNS_PER_CORE = 1e9;
+const MAX_RUNS_PER_CORE = 200;
 
 function isJson(bytes: Uint8Array): boolean {
   try {

@@ -1,13 +1,12 @@
 /**
  * Garbage collection on a schedule, for memory that V8 cannot see.
  *
- * sharp-wasm's results and replaced ffmpeg.wasm cores hold memory inside
- * their WebAssembly heaps that is given back only when small JS objects are
- * finalised. V8 sees only those few bytes, so it rarely runs the full
- * collection that would finalise them: measured in a Worker, 3,000 photo
- * decodes took RSS from 151 to 554 MiB (about one 224x224 RGB result, 0.14
- * MiB, each), and the service grew by 27-71 % over 2,500-4,000 photo
- * requests; with a full collection every 50 decodes the same loop stayed at
+ * sharp-wasm's copies of its inputs and outputs and replaced ffmpeg.wasm
+ * cores hold memory inside their WebAssembly heaps that is given back only
+ * when small JS objects are finalised. V8 sees only those few bytes, so it
+ * rarely runs the full collection that would finalise them: measured in a
+ * Worker, 3,000 decodes of 40 different photos took RSS from 151 to 554 MiB,
+ * and the service grew by 27-71 % over 2,500-4,000 photo requests; with a full collection every 50 decodes the same loop stayed at
  * 203-205 MiB. A collection takes 8-11 ms in the worker, so one every 16
  * jobs costs ~0.6 ms per job, paid after the job's answer has been sent.
  * Every 64 jobs left the mixed 10,000-request soak growing 7.7-10.7 %

@@ -47,10 +47,7 @@ function statusField(pid: number, field: string): number {
   }
 }
 
-/**
- * The `deno run` arguments of `deno task start` (deno.json), so the bench
- * measures the service with exactly the permissions it ships with.
- */
+/** A port that was free a moment ago, for a child server that cannot report the one it got. */
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
