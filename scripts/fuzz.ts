@@ -21,8 +21,8 @@ import { parseArgs } from "node:util";
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { REPO_ROOT } from "../lib/config.ts";
-import { type LocalServer, startLocalServer } from "./_local_server.ts";
-import { fuzzSeeds, random, type SeedInput } from "./_seed_inputs.ts";
+import { type LocalServer, startLocalServer } from "./shared/local_server.ts";
+import { fuzzSeeds, random, type SeedInput } from "./shared/seed_inputs.ts";
 
 /** A mutation: a name for the report and a function of the input (and a second input, for splices). */
 interface Mutator {

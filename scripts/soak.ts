@@ -24,9 +24,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type LocalServer, startLocalServer } from "./_local_server.ts";
-import { corpusWav, pickCorpus, random } from "./_seed_inputs.ts";
-import { corpusDir } from "./_seed_inputs.ts";
+import { type LocalServer, startLocalServer } from "./shared/local_server.ts";
+import { corpusWav, pickCorpus, random } from "./shared/seed_inputs.ts";
+import { corpusDir } from "./shared/seed_inputs.ts";
 import { join } from "node:path";
 
 /** One distinct request body. */

@@ -409,7 +409,7 @@ export async function encodeAudio(
  * Runs one ffmpeg command line on `input` (visible to ffmpeg as the file
  * `in`) and returns what it wrote to the file `out`. For dataset tools that
  * need more than audio decoding, e.g. a video frame at a time
- * (`lib/dataset/video_pairs.ts`) or a lavfi test video.
+ * (`scripts/dataset/video_pairs.ts`) or a lavfi test video.
  *
  * @param input Bytes of the input file (may be empty when the command line uses lavfi sources).
  * @param args ffmpeg arguments, e.g. `["-ss", 1.5, "-i", "in", "-frames:v", 1, "-c:v", "png", "-f", "image2", "out"]`.

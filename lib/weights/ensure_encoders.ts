@@ -11,7 +11,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONVERTER_VERSION, tfliteToOnnx } from "../convert/tflite_to_onnx.ts";
+import { CONVERTER_VERSION, tfliteToOnnx } from "../encoders/import/tflite_to_onnx.ts";
 import type { EncoderCard } from "../encoders/card.ts";
 import { atomicWrite } from "./atomic_write.ts";
 import { ENCODERS_JSON, loadEncoderCatalog } from "./encoder_cards.ts";

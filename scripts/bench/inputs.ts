@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { datasetRoots } from "../../lib/dataset/paths.ts";
+import { datasetRoots } from "../dataset/paths.ts";
 import { decodeAudio } from "../../lib/media/decode_audio.ts";
 import { encodeAudio } from "../../lib/media/ffmpeg.ts";
 import { encodeWav } from "../../lib/media/encode_wav.ts";

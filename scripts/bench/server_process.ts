@@ -6,7 +6,7 @@
  * @module
  */
 import { REPO_ROOT } from "../../lib/config.ts";
-import { startTaskFlags } from "../_local_server.ts";
+import { startTaskFlags } from "../shared/local_server.ts";
 
 /** A running service process. */
 export interface ServerProcess {

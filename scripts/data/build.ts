@@ -1,6 +1,6 @@
 /**
  * `deno task data`: builds the instrument dataset under `data/` and writes
- * `data/manifest.jsonl` (format: lib/dataset/manifest.ts).
+ * `data/manifest.jsonl` (format: scripts/dataset/manifest.ts).
  *
  * Steps: check apt packages; cut clips from corpus recordings; render GM
  * soundfonts with fluidsynth; cut Hydrogen kit samples; list corpus photos;
@@ -16,9 +16,9 @@
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type Label, LABELS } from "../../lib/labels.ts";
-import { formatManifest, type ManifestItem } from "../../lib/dataset/manifest.ts";
-import { datasetRoots, REPO_ROOT } from "../../lib/dataset/paths.ts";
-import { assignSplits } from "../../lib/dataset/splits.ts";
+import { formatManifest, type ManifestItem } from "../dataset/manifest.ts";
+import { datasetRoots, REPO_ROOT } from "../dataset/paths.ts";
+import { assignSplits } from "../dataset/splits.ts";
 import type { BuildContext, Candidate } from "./common.ts";
 import { corpusAudio, corpusPhotos, readCorpusManifest, sampleRows } from "./corpus.ts";
 import { hydrogenClips, listKitSamples } from "./hydrogen.ts";

@@ -7,7 +7,7 @@
 import { dirname, join } from "node:path";
 import { decodeAudio } from "../../lib/media/decode_audio.ts";
 import { encodeWav } from "../../lib/media/encode_wav.ts";
-import type { ManifestItem } from "../../lib/dataset/manifest.ts";
+import type { ManifestItem } from "../dataset/manifest.ts";
 
 /** A manifest item before splitting, plus whether its source is held out. */
 export type Candidate = Omit<ManifestItem, "split" | "splitBy"> & { heldout: boolean };

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { type Label, LABELS } from "../../lib/labels.ts";
-import { chooseClipStarts, cutClip } from "../../lib/dataset/onsets.ts";
+import { chooseClipStarts, cutClip } from "../dataset/onsets.ts";
 import { type BuildContext, cachedUnit, type Candidate, CLIP_SECONDS, decodeWithRetry, writeClip } from "./common.ts";
 
 /** One row of the corpus `manifest.csv`. */

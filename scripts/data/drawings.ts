@@ -1,11 +1,12 @@
+// deno-lint-ignore-file no-import-prefix -- dataset-only packages are pinned here, outside the service's import map
 /**
- * Drawings stage: renders the allowlisted icons (lib/dataset/drawing_allowlist.ts)
+ * Drawings stage: renders the allowlisted icons (scripts/dataset/drawing_allowlist.ts)
  * to 224 x 224 PNGs on white with sharp (WASM), and a contact sheet to review them.
  *
  * @module
  */
 import { join } from "node:path";
-import { DRAWING_ALLOWLIST, ICON_SETS } from "../../lib/dataset/drawing_allowlist.ts";
+import { DRAWING_ALLOWLIST, ICON_SETS } from "../dataset/drawing_allowlist.ts";
 import { keepAlive, loadSharp } from "../../lib/media/sharp.ts";
 import type { Label } from "../../lib/labels.ts";
 import { type BuildContext, cachedUnit, type Candidate, safeName } from "./common.ts";
@@ -19,28 +20,30 @@ interface IconifyJson {
   aliases?: Record<string, { parent: string; hFlip?: boolean }>;
 }
 
-// Literal specifiers so Deno installs each pinned package (deno.json imports).
+// Literal, pinned npm specifiers rather than deno.json imports: the icon sets are dataset-only, so the
+// service's import map (and what `deno task start` installs) never carries them.
 const LOADERS: Record<string, () => Promise<{ default: unknown }>> = {
-  "emojione": () => import("@iconify-json/emojione/icons.json", { with: { type: "json" } }),
-  "emojione-monotone": () => import("@iconify-json/emojione-monotone/icons.json", { with: { type: "json" } }),
-  "emojione-v1": () => import("@iconify-json/emojione-v1/icons.json", { with: { type: "json" } }),
-  "fa6-solid": () => import("@iconify-json/fa6-solid/icons.json", { with: { type: "json" } }),
-  "fluent-emoji-flat": () => import("@iconify-json/fluent-emoji-flat/icons.json", { with: { type: "json" } }),
+  "emojione": () => import("npm:@iconify-json/emojione@1.2.3/icons.json", { with: { type: "json" } }),
+  "emojione-monotone": () => import("npm:@iconify-json/emojione-monotone@1.2.1/icons.json", { with: { type: "json" } }),
+  "emojione-v1": () => import("npm:@iconify-json/emojione-v1@1.2.3/icons.json", { with: { type: "json" } }),
+  "fa6-solid": () => import("npm:@iconify-json/fa6-solid@1.2.4/icons.json", { with: { type: "json" } }),
+  "fluent-emoji-flat": () => import("npm:@iconify-json/fluent-emoji-flat@1.2.6/icons.json", { with: { type: "json" } }),
   "fluent-emoji-high-contrast": () =>
-    import("@iconify-json/fluent-emoji-high-contrast/icons.json", { with: { type: "json" } }),
-  "fxemoji": () => import("@iconify-json/fxemoji/icons.json", { with: { type: "json" } }),
-  "game-icons": () => import("@iconify-json/game-icons/icons.json", { with: { type: "json" } }),
-  "lucide": () => import("@iconify-json/lucide/icons.json", { with: { type: "json" } }),
-  "mdi": () => import("@iconify-json/mdi/icons.json", { with: { type: "json" } }),
-  "mingcute": () => import("@iconify-json/mingcute/icons.json", { with: { type: "json" } }),
-  "noto": () => import("@iconify-json/noto/icons.json", { with: { type: "json" } }),
-  "noto-v1": () => import("@iconify-json/noto-v1/icons.json", { with: { type: "json" } }),
-  "openmoji": () => import("@iconify-json/openmoji/icons.json", { with: { type: "json" } }),
-  "ph": () => import("@iconify-json/ph/icons.json", { with: { type: "json" } }),
-  "qlementine-icons": () => import("@iconify-json/qlementine-icons/icons.json", { with: { type: "json" } }),
-  "streamline-emojis": () => import("@iconify-json/streamline-emojis/icons.json", { with: { type: "json" } }),
-  "streamline-freehand": () => import("@iconify-json/streamline-freehand/icons.json", { with: { type: "json" } }),
-  "twemoji": () => import("@iconify-json/twemoji/icons.json", { with: { type: "json" } }),
+    import("npm:@iconify-json/fluent-emoji-high-contrast@1.2.6/icons.json", { with: { type: "json" } }),
+  "fxemoji": () => import("npm:@iconify-json/fxemoji@1.2.2/icons.json", { with: { type: "json" } }),
+  "game-icons": () => import("npm:@iconify-json/game-icons@1.2.4/icons.json", { with: { type: "json" } }),
+  "lucide": () => import("npm:@iconify-json/lucide@1.2.137/icons.json", { with: { type: "json" } }),
+  "mdi": () => import("npm:@iconify-json/mdi@1.2.3/icons.json", { with: { type: "json" } }),
+  "mingcute": () => import("npm:@iconify-json/mingcute@1.2.8/icons.json", { with: { type: "json" } }),
+  "noto": () => import("npm:@iconify-json/noto@1.2.9/icons.json", { with: { type: "json" } }),
+  "noto-v1": () => import("npm:@iconify-json/noto-v1@1.2.5/icons.json", { with: { type: "json" } }),
+  "openmoji": () => import("npm:@iconify-json/openmoji@1.2.29/icons.json", { with: { type: "json" } }),
+  "ph": () => import("npm:@iconify-json/ph@1.2.2/icons.json", { with: { type: "json" } }),
+  "qlementine-icons": () => import("npm:@iconify-json/qlementine-icons@1.2.16/icons.json", { with: { type: "json" } }),
+  "streamline-emojis": () => import("npm:@iconify-json/streamline-emojis@1.2.4/icons.json", { with: { type: "json" } }),
+  "streamline-freehand": () =>
+    import("npm:@iconify-json/streamline-freehand@1.2.1/icons.json", { with: { type: "json" } }),
+  "twemoji": () => import("npm:@iconify-json/twemoji@1.2.5/icons.json", { with: { type: "json" } }),
 };
 
 /** Output size in pixels (the image encoders' input size). */

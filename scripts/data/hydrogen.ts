@@ -6,9 +6,9 @@
  * @module
  */
 import { join } from "node:path";
-import { chooseClipStarts, cutClip } from "../../lib/dataset/onsets.ts";
-import { HYDROGEN_KITS, hydrogenInstrumentLabel } from "../../lib/dataset/label_map.ts";
-import { createRandom } from "../../lib/dataset/random.ts";
+import { chooseClipStarts, cutClip } from "../dataset/onsets.ts";
+import { HYDROGEN_KITS, hydrogenInstrumentLabel } from "../dataset/label_map.ts";
+import { createRandom } from "../shared/random.ts";
 import type { Label } from "../../lib/labels.ts";
 import {
   type BuildContext,

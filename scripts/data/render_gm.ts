@@ -12,9 +12,9 @@
  */
 import { join } from "node:path";
 import type { Label } from "../../lib/labels.ts";
-import { cutClip } from "../../lib/dataset/onsets.ts";
-import { GM_DRUM_KITS, GM_PERCUSSION_KEYS, GM_PROGRAMS, type ProgramMapping } from "../../lib/dataset/label_map.ts";
-import { createRandom, type Random } from "../../lib/dataset/random.ts";
+import { cutClip } from "../dataset/onsets.ts";
+import { GM_DRUM_KITS, GM_PERCUSSION_KEYS, GM_PROGRAMS, type ProgramMapping } from "../dataset/label_map.ts";
+import { createRandom, type Random } from "../shared/random.ts";
 import {
   type BuildContext,
   cachedUnit,

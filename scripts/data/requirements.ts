@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { HYDROGEN_KITS } from "../../lib/dataset/label_map.ts";
+import { HYDROGEN_KITS } from "../dataset/label_map.ts";
 import { HYDROGEN_DIR } from "./hydrogen.ts";
 import { SOUNDFONTS } from "./render_gm.ts";
 import { existsSync } from "node:fs";

@@ -25,11 +25,11 @@
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type ManifestItem, readManifest } from "../../lib/dataset/manifest.ts";
+import { type ManifestItem, readManifest } from "../dataset/manifest.ts";
 import { LABELS } from "../../lib/labels.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
 import { defaultDirs, ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
-import { extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../train/embed.ts";
+import { extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../embed/extract.ts";
 import { smokeItems } from "../train/smoke_items.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,5 @@
 """Metrics of the report: retrieval NDCG@k with graded relevance, class-balanced batches,
-centroid distances, macro-F1 helpers. Pure numpy/scikit-learn, no I/O (tested in tests/report/).
+centroid distances, macro-F1 helpers. Pure numpy/scikit-learn, no I/O (tested in tests/scripts/report/).
 """
 
 import numpy as np

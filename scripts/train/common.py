@@ -1,6 +1,6 @@
 """Shared helpers for the offline training scripts (read by translate.py, pca.py, forests.py).
 
-The embedding cache is written by scripts/train/embed.ts: per encoder one folder holding, per
+The embedding cache is written by scripts/embed/extract.ts: per encoder one folder holding, per
 dataset split, ``<split>.f32`` (row-major float32 little-endian, ``dim`` columns) and
 ``<split>.jsonl`` (one JSON object per row, same order: id, label, modality, domain, group,
 source, view). ``meta.json`` in the folder gives ``dim`` and the encoder name.

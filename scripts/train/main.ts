@@ -19,12 +19,12 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type ManifestItem, readManifest } from "../../lib/dataset/manifest.ts";
+import { type ManifestItem, readManifest } from "../dataset/manifest.ts";
 import { LABELS } from "../../lib/labels.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
 import type { ModelManifest } from "../../lib/joint/model_manifest.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
-import { AUGMENT_VERSION, extractEmbeddings, toEmbedItems } from "./embed.ts";
+import { AUGMENT_VERSION, extractEmbeddings, toEmbedItems } from "../embed/extract.ts";
 import { exportParityFixture, PARITY_FIXTURE_DIR } from "./export_parity_fixture.ts";
 import { smokeItems } from "./smoke_items.ts";
 import { existsSync } from "node:fs";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Domain, ManifestItem, Split } from "../../lib/dataset/manifest.ts";
+import type { Domain, ManifestItem, Split } from "../dataset/manifest.ts";
 import type { Label } from "../../lib/labels.ts";
 
 /** Labels in the smoke slice: four with audio and photos, one with audio only (no pairs). */

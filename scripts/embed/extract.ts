@@ -1,0 +1,371 @@
+/**
+ * Stage 1 of `deno task train`: encoder embeddings for every dataset item (plus augmented views
+ * of the training splits), computed in parallel workers with the service's own decode ->
+ * preprocess -> encoder -> pooling code, and cached on disk.
+ *
+ * Cache layout, one folder per encoder: `<cacheRoot>/<encoder>-<sha8>/` where sha8 hashes the
+ * converted graph, the encoder card and {@linkcode AUGMENT_VERSION}, so a new graph or new
+ * augmentation code never mixes with old rows. Per split (`role`): `<role>.f32` (float32 rows,
+ * `dim` each) and `<role>.jsonl` (one row description per line: id, label, modality, domain,
+ * group, source, view; view 0 is the original item). `meta.json` holds `dim` and the encoder.
+ * Re-running skips rows already present (resumable); a torn last batch is cut off on start.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type DatasetRoots, itemPath, type ManifestItem } from "../dataset/manifest.ts";
+import type { EncoderCard } from "../../lib/encoders/card.ts";
+import { sha256Hex } from "../../lib/joint/artifact.ts";
+import { LOG_MEL_STATS_DIM } from "./log_mel_stats.ts";
+
+/**
+ * The Web Worker constructor, captured when this module loads: sharp's WASM glue replaces
+ * `globalThis.Worker` with node:worker_threads' Worker when it loads in this thread, and such a
+ * worker has no `self`.
+ */
+const WebWorker = globalThis.Worker;
+
+/** Bump when augmentation code changes what a view contains. */
+export const AUGMENT_VERSION = "aug-1";
+
+/**
+ * Part of the cache key. "rows-2": folders written before the flush fix (concurrent flushes could
+ * write a batch twice to the index but not to the rows, shifting every later row's label) are not
+ * read again.
+ */
+const CACHE_LAYOUT = "rows-2";
+
+/** Splits that get embeddings, in processing order. */
+export const ROLES = [
+  "translation-train",
+  "translation-val",
+  "retrieval",
+  "classify-train",
+  "classify-test",
+  "heldout",
+] as const;
+
+/** Splits whose items also get augmented views. */
+export const TRAIN_ROLES: ReadonlySet<string> = new Set(["translation-train", "classify-train"]);
+
+/** One dataset item to embed (a manifest item with its absolute path). */
+export interface EmbedItem {
+  id: string;
+  /** Absolute or cwd-relative file path. */
+  file: string;
+  split: string;
+  modality: "audio" | "image";
+  label: string;
+  domain: string;
+  group: string;
+  source: string;
+}
+
+/**
+ * Turns dataset manifest items into extraction items with resolved file paths.
+ *
+ * @param items Manifest items.
+ * @param roots The dataset roots `itemPath` resolves against.
+ * @returns One {@linkcode EmbedItem} per manifest item.
+ */
+export function toEmbedItems(items: readonly ManifestItem[], roots: DatasetRoots): EmbedItem[] {
+  return items.map((i) => ({
+    id: i.id,
+    file: itemPath(i, roots),
+    split: i.split,
+    modality: i.modality,
+    label: i.label,
+    domain: i.domain,
+    group: i.group,
+    source: i.source,
+  }));
+}
+
+/** Options for {@linkcode extractEmbeddings}. */
+export interface ExtractOptions {
+  /** Items of the encoder's modality (others are ignored). */
+  items: EmbedItem[];
+  /** The encoder: card and converted ONNX path. */
+  encoder: { card: EncoderCard; onnxPath: string };
+  /** Folder holding the per-encoder cache folders (`.cache/embeddings`). */
+  cacheRoot: string;
+  /** Augmented views per training-split item (0: originals only). */
+  views: number;
+  /** Seed mixed into every view's random stream. */
+  seed: number;
+  /** Parallel workers (one ONNX thread each). @default {2} */
+  workers?: number;
+  /** Progress lines. @default {console.log} */
+  log?: (line: string) => void;
+  /**
+   * What a row holds: the encoder embedding, the encoder's own class scores (needs
+   * `scoresDim`), or the non-learned log-mel statistics baseline (`scripts/embed/log_mel_stats.ts`,
+   * audio; no graph is run). Other outputs get their own cache folder. @default {"embedding"}
+   */
+  output?: "embedding" | "scores" | "log_mel_stats";
+  /** Row width for `output: "scores"` (classes in the card's labels file). */
+  scoresDim?: number;
+  /** Splits to process. @default {ROLES} */
+  roles?: readonly string[];
+}
+
+/** What {@linkcode extractEmbeddings} did. */
+export interface ExtractResult {
+  /** The encoder's cache folder. */
+  dir: string;
+  dim: number;
+  /** Rows per role after the run. */
+  rows: Record<string, number>;
+  /** Rows computed in this run, and how long it took. */
+  computed: number;
+  seconds: number;
+  /** Items that could not be embedded (path: reason). */
+  failed: string[];
+}
+
+interface Job {
+  role: string;
+  item: EmbedItem;
+  view: number;
+}
+
+/**
+ * Embeds every item and view that the cache does not hold yet.
+ *
+ * @param opts Items, encoder, cache folder, views, seed, workers.
+ * @returns The cache folder and counts.
+ *
+ * @example
+ * ```ts
+ * const r = await extractEmbeddings({ items, encoder: encoders.yamnet, cacheRoot: ".cache/embeddings", views: 4, seed: 1 });
+ * ```
+ */
+export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractResult> {
+  const { card, onnxPath } = opts.encoder;
+  const log = opts.log ?? console.log;
+  const output = opts.output ?? "embedding";
+  const roles = opts.roles ?? ROLES;
+  const dim = output === "embedding"
+    ? card.outputs.embedding.dim
+    : output === "log_mel_stats"
+    ? LOG_MEL_STATS_DIM
+    : opts.scoresDim ?? NaN;
+  if (!(dim > 0)) throw new RangeError(`extractEmbeddings: output "scores" needs scoresDim (got ${opts.scoresDim})`);
+  const graph = await Deno.readFile(onnxPath);
+  const variant = output === "embedding" ? "" : `-${output}`;
+  const key = await sha256Hex(
+    new Uint8Array([
+      ...new TextEncoder().encode(JSON.stringify(card) + AUGMENT_VERSION + CACHE_LAYOUT + variant),
+      ...graph,
+    ]),
+  );
+  const dir = join(opts.cacheRoot, `${card.name}${variant}-${key.slice(0, 8)}`);
+  await Deno.mkdir(dir, { recursive: true });
+  const unlock = await lockDir(dir, log);
+  try {
+    return await fill(opts, dir, dim, output, roles, log);
+  } finally {
+    await unlock();
+  }
+}
+
+/** The body of {@linkcode extractEmbeddings}, run while this process holds the folder's lock. */
+async function fill(
+  opts: ExtractOptions,
+  dir: string,
+  dim: number,
+  output: string,
+  roles: readonly string[],
+  log: (line: string) => void,
+): Promise<ExtractResult> {
+  const { card, onnxPath } = opts.encoder;
+  await Deno.writeTextFile(
+    join(dir, "meta.json"),
+    JSON.stringify({ encoder: card.name, output, dim, sha256: card.sha256, augment: AUGMENT_VERSION }, null, 2) + "\n",
+  );
+
+  const done = new Map<string, Set<string>>();
+  const rows: Record<string, number> = {};
+  const items = opts.items.filter((i) => i.modality === card.modality);
+  for (const role of roles) {
+    // Rows of items no longer in this split (the dataset was rebuilt) are dropped.
+    const valid = new Set(items.filter((i) => i.split === role).map((i) => i.id));
+    const { keys, count } = await openRole(dir, role, dim, valid);
+    done.set(role, keys);
+    rows[role] = count;
+  }
+  const jobs: Job[] = [];
+  for (const view of [0, ...Array.from({ length: opts.views }, (_, v) => v + 1)]) {
+    for (const role of roles) {
+      if (view > 0 && !TRAIN_ROLES.has(role)) continue;
+      for (const item of items) {
+        if (item.split === role && !done.get(role)!.has(`${item.id}#${view}`)) jobs.push({ role, item, view });
+      }
+    }
+  }
+  const start = performance.now();
+  const failed: string[] = [];
+  if (jobs.length === 0) {
+    log(`embed: ${card.name}: all ${Object.values(rows).reduce((a, b) => a + b, 0)} rows cached in ${dir}`);
+    return { dir, dim, rows, computed: 0, seconds: 0, failed };
+  }
+  log(`embed: ${card.name}: ${jobs.length} rows to compute with ${opts.workers ?? 2} workers -> ${dir}`);
+
+  const pending = new Map<string, { rows: string[]; data: Float32Array[] }>(
+    roles.map((r) => [r, { rows: [], data: [] }]),
+  );
+  // Batches are taken synchronously (workers keep pushing while a write is awaited) and written
+  // one after another, so the row file and its index always grow by the same rows in the same order.
+  let writing = Promise.resolve();
+  const flush = (role: string): Promise<void> => {
+    const p = pending.get(role)!;
+    if (p.rows.length === 0) return writing;
+    const batchRows = p.rows, batchData = p.data;
+    p.rows = [];
+    p.data = [];
+    writing = writing.then(async () => {
+      const bytes = new Uint8Array(batchData.length * dim * 4);
+      batchData.forEach((e, i) => bytes.set(new Uint8Array(e.buffer, e.byteOffset, dim * 4), i * dim * 4));
+      // Rows first, index second: a crash in between leaves extra rows that openRole() cuts off.
+      await Deno.writeFile(join(dir, `${role}.f32`), bytes, { append: true });
+      await Deno.writeTextFile(join(dir, `${role}.jsonl`), batchRows.join(""), { append: true });
+      rows[role] = (rows[role] ?? 0) + batchRows.length;
+    });
+    return writing;
+  };
+
+  let next = 0, finished = 0, lastLog = performance.now();
+  const workerCount = Math.max(1, Math.min(opts.workers ?? 2, jobs.length));
+  const runWorker = async () => {
+    const worker = new WebWorker(new URL("./extract_worker.ts", import.meta.url), { type: "module" });
+    const call = (msg: unknown) =>
+      new Promise<MessageEvent["data"]>((resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(`embedding worker failed: ${e.message}`));
+        };
+        worker.postMessage(msg);
+      });
+    try {
+      await call({ type: "init", card, onnxPath, threads: 1, output });
+      while (next < jobs.length) {
+        const job = jobs[next++]!;
+        const seedKey = `${job.item.id}#${job.view}#${opts.seed}`;
+        const reply = await call({ type: "job", key: seedKey, path: job.item.file, view: job.view, seedKey });
+        if (reply.type === "error") {
+          failed.push(reply.message);
+          log(`embed: skipped ${reply.message}`);
+        } else {
+          const { item } = job;
+          const p = pending.get(job.role)!;
+          p.data.push(reply.embedding as Float32Array);
+          p.rows.push(
+            JSON.stringify({
+              id: item.id,
+              label: item.label,
+              modality: item.modality,
+              domain: item.domain,
+              group: item.group,
+              source: item.source,
+              view: job.view,
+            }) + "\n",
+          );
+          if (p.rows.length >= 64) await flush(job.role);
+        }
+        finished++;
+        if (performance.now() - lastLog > 10000) {
+          lastLog = performance.now();
+          const rate = finished / ((lastLog - start) / 1000);
+          log(
+            `embed: ${card.name} ${finished}/${jobs.length} (${rate.toFixed(1)} rows/s, ` +
+              `${Math.round((jobs.length - finished) / rate)} s left)`,
+          );
+        }
+      }
+    } finally {
+      worker.terminate();
+    }
+  };
+  await Promise.all(Array.from({ length: workerCount }, runWorker));
+  for (const role of roles) await flush(role);
+  const seconds = (performance.now() - start) / 1000;
+  log(`embed: ${card.name}: ${finished} rows in ${seconds.toFixed(1)} s (${(finished / seconds).toFixed(2)} rows/s)`);
+  return { dir, dim, rows, computed: finished - failed.length, seconds, failed };
+}
+
+/**
+ * Takes `<dir>/.lock` (holding this process id) so that two processes (say `deno task train` and
+ * `deno task report`) never append to one cache folder at once; waits while a live process holds
+ * it and takes over a lock whose process is gone (checked in /proc, so on Linux only).
+ */
+async function lockDir(dir: string, log: (line: string) => void): Promise<() => Promise<void>> {
+  const path = join(dir, ".lock");
+  for (let attempt = 0;; attempt++) {
+    try {
+      await Deno.writeTextFile(path, String(Deno.pid), { createNew: true });
+      return async () => await Deno.remove(path).catch(() => {});
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    const pid = Number(await Deno.readTextFile(path).catch(() => ""));
+    const alive = pid > 0 && await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+    if (!alive) {
+      await Deno.remove(path).catch(() => {});
+      continue;
+    }
+    if (attempt % 12 === 0) log(`embed: waiting for process ${pid}, which is filling ${dir}`);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+}
+
+/**
+ * Reads a role's index, cuts the row file to match it, drops rows whose item id is not in
+ * `valid`, and returns the cached keys.
+ */
+async function openRole(
+  dir: string,
+  role: string,
+  dim: number,
+  valid: Set<string>,
+): Promise<{ keys: Set<string>; count: number }> {
+  const keys = new Set<string>();
+  let text = "";
+  try {
+    text = await Deno.readTextFile(join(dir, `${role}.jsonl`));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  // A torn last line (crash mid-write) is dropped with its row.
+  const lines = text.split("\n");
+  const complete = lines.slice(0, -1);
+  if (lines.at(-1) !== "") await Deno.writeTextFile(join(dir, `${role}.jsonl`), complete.map((l) => l + "\n").join(""));
+  for (const line of complete) {
+    const r = JSON.parse(line);
+    keys.add(`${r.id}#${r.view}`);
+  }
+  const f32 = join(dir, `${role}.f32`);
+  const want = complete.length * dim * 4;
+  try {
+    const size = (await Deno.stat(f32)).size;
+    if (size < want) throw new Error(`Embedding cache ${f32} is shorter than its index; delete ${dir} and re-run`);
+    if (size > want) await Deno.truncate(f32, want);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    if (want > 0) throw new Error(`Embedding cache ${f32} is missing; delete ${dir} and re-run`);
+  }
+  const keep = complete.map((line, i) => [line, i] as const).filter(([line]) => valid.has(JSON.parse(line).id));
+  if (keep.length < complete.length) {
+    const data = (await Deno.readFile(f32)).subarray(0, want);
+    const kept = new Uint8Array(keep.length * dim * 4);
+    keep.forEach(([, i], k) => kept.set(data.subarray(i * dim * 4, (i + 1) * dim * 4), k * dim * 4));
+    await Deno.writeFile(f32, kept);
+    await Deno.writeTextFile(join(dir, `${role}.jsonl`), keep.map(([line]) => line + "\n").join(""));
+    keys.clear();
+    for (const [line] of keep) {
+      const r = JSON.parse(line);
+      keys.add(`${r.id}#${r.view}`);
+    }
+  }
+  return { keys, count: keep.length };
+}

@@ -1,0 +1,138 @@
+/**
+ * Starts the service as a child process, exactly as `deno task start` runs
+ * it (same permission flags, read from deno.json), bound to loopback on a
+ * free port, for the fuzz and soak scripts. A child rather than in-process so
+ * that a crash is observed rather than suffered, and so that its resident
+ * memory can be measured on its own.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { REPO_ROOT } from "../../lib/config.ts";
+
+/** A running child service. */
+export interface LocalServer {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Process id of the child `deno`. */
+  pid: number;
+  /** Whether the child has exited. */
+  exited(): boolean;
+  /** The child's resident set size in bytes (workers are its threads), or undefined once it exited. */
+  rss(): number | undefined;
+  /** The last lines the child wrote to stderr (its error log), for crash reports. */
+  stderrTail(): string[];
+  /** Sends SIGTERM and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The flags of the `start` task (`deno run <flags> main.ts`), by default
+ * with the listen host replaced by 127.0.0.1 so that the scripts' servers are
+ * reachable from this machine only.
+ *
+ * @param options `loopback: false` keeps the task's own listen host.
+ */
+export async function startTaskFlags(options: { loopback?: boolean } = {}): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json")));
+  const task: string = config.tasks.start;
+  const words = task.split(/\s+/).map((w) => w.replaceAll("'", "").replaceAll('"', ""));
+  if (words[0] !== "deno" || words[1] !== "run" || words.at(-1) !== "main.ts") {
+    throw new Error(`Cannot read the start task from deno.json: "${task}"`);
+  }
+  const flags = words.slice(2, -1);
+  if (options.loopback === false) return flags;
+  return flags.map((flag) => flag.startsWith("--allow-net=") ? flag.replace("0.0.0.0", "127.0.0.1") : flag);
+}
+
+/**
+ * Starts `main.ts` with `PORT=0` on 127.0.0.1 and waits until it listens.
+ *
+ * @param env Extra environment (e.g. `AMODAL_REQUEST_TIMEOUT_MS`).
+ * @param options `startTimeoutMs` (default 300000: the first start converts the encoders).
+ * @returns The running child.
+ * @throws {Error} With the child's last stderr lines when it fails to start.
+ */
+export async function startLocalServer(
+  env: Record<string, string> = {},
+  options: { startTimeoutMs?: number } = {},
+): Promise<LocalServer> {
+  const flags = await startTaskFlags();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, "main.ts"],
+    cwd: REPO_ROOT,
+    env: { ...env, PORT: "0", AMODAL_HOSTNAME: "127.0.0.1" },
+    stdin: "null",
+    stdout: "null", // access logs: one line per request, not needed here
+    stderr: "piped",
+  }).spawn();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const tail: string[] = [];
+  let resolveUrl!: (url: string) => void;
+  let rejectUrl!: (error: Error) => void;
+  const listening = new Promise<string>((res, rej) => {
+    resolveUrl = res;
+    rejectUrl = rej;
+  });
+  // Drain stderr for the whole life of the child (a full pipe would block it).
+  (async () => {
+    let pending = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        const match = line.match(/amodal listening on (http:\/\/\S+)/);
+        if (match) resolveUrl(match[1]!);
+      }
+    }
+  })().catch(() => {});
+  status.then((s) =>
+    rejectUrl(new Error(`the service exited with code ${s.code} before listening:\n${tail.join("\n")}`))
+  );
+  const timeoutMs = options.startTimeoutMs ?? 300_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`the service did not listen within ${timeoutMs} ms`)), timeoutMs);
+  });
+  let url: string;
+  try {
+    url = await Promise.race([listening, timeout]);
+  } catch (error) {
+    if (!exited) child.kill("SIGKILL");
+    await status;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    url,
+    pid: child.pid,
+    exited: () => exited,
+    rss() {
+      if (exited) return undefined;
+      // `ps` rather than /proc/<pid>/status, which Deno only lets --allow-all read.
+      try {
+        const out = new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(child.pid)], stderr: "null" })
+          .outputSync();
+        const kib = Number(new TextDecoder().decode(out.stdout).trim());
+        return out.success && kib > 0 ? kib * 1024 : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    stderrTail: () => [...tail],
+    async stop() {
+      if (!exited) child.kill("SIGTERM");
+      const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 10_000);
+      await status;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * Readers for the shared YAMNet fixtures used by the feature tests.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+
+// Same resolution as lib/config.ts (AMODAL_SHARED_DIR / AMODAL_WEIGHTS_DIR, relative to the repo root).
+const repoRoot = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
+const sharedDir = resolve(repoRoot, Deno.env.get("AMODAL_SHARED_DIR") ?? "../shared");
+const weightsDir = resolve(repoRoot, Deno.env.get("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights"));
+
+/** The fixture waveform: 15600 int16 samples (16 kHz speech) scaled to [-1, 1]. */
+export function fixtureAudio(): Float32Array {
+  const bytes = Deno.readFileSync(join(weightsDir, "fixtures", "yamnet_test_audio.bin"));
+  const int16 = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+  return Float32Array.from(int16, (v) => v / 32768);
+}
+
+/** The coralmicro fixture patch `[96, 64]` fed to `yamnet_spectra_in.tflite`. */
+export function fixtureSpectra(): Float32Array {
+  const bytes = Deno.readFileSync(join(weightsDir, "fixtures", "yamnet_test_spectra.bin"));
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** Path of a file in the shared weights folder. */
+export function weightsPath(name: string): string {
+  return join(weightsDir, name);
+}

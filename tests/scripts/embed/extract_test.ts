@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type EmbedItem, extractEmbeddings } from "../../../scripts/embed/extract.ts";
+import { ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
+import { createSession } from "../../../lib/backend/onnx.ts";
+import { decodeImage } from "../../../lib/media/decode_image.ts";
+import { embedImage } from "../../../lib/encoders/image_encoder.ts";
+import type { ImagePreprocess } from "../../../lib/encoders/card.ts";
+import { readF32 } from "../train/parity_helpers.ts";
+
+const CORPUS = new URL("../../../shared/corpus/", import.meta.url).pathname;
+
+Deno.test({
+  name: "extractEmbeddings() caches rows, resumes, drops moved items and matches the service's embedding",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { mobilenet_v2: encoder } = await ensureEncoders({ names: ["mobilenet_v2"], log: () => {} });
+    const dir = join(CORPUS, "images/gpiosenka/banjo");
+    const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort().slice(0, 3);
+    const items: EmbedItem[] = files.map((f, i) => ({
+      id: `t/${f}`,
+      file: join(dir, f),
+      split: i === 0 ? "classify-train" : "classify-test",
+      modality: "image",
+      label: "banjo",
+      domain: "photo",
+      group: "g",
+      source: "gpiosenka",
+    }));
+    const cacheRoot = await Deno.makeTempDir({ prefix: "amodal-embed-" });
+    try {
+      const opts = { items, encoder: encoder!, cacheRoot, views: 1, seed: 7, workers: 1, log: () => {} };
+      const first = await extractEmbeddings(opts);
+      // 3 originals + 1 augmented view of the one training item.
+      assert.equal(first.computed, 4);
+      assert.deepEqual([first.rows["classify-train"], first.rows["classify-test"]], [2, 2]);
+      const again = await extractEmbeddings(opts);
+      assert.equal(again.computed, 0);
+      assert.equal(again.dir, first.dir);
+
+      // The cached original equals what the service computes for the same file.
+      const rows = (await Deno.readTextFile(join(first.dir, "classify-test.jsonl"))).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      const data = await readF32(join(first.dir, "classify-test.f32"));
+      const k = rows.findIndex((r) => r.id === items[1]!.id);
+      const p = encoder!.card.preprocess as ImagePreprocess;
+      const session = await createSession(encoder!.onnxPath, { threads: 1 });
+      const { pixels } = await decodeImage(await Deno.readFile(items[1]!.file), {
+        size: p.size,
+        centralFraction: p.centralFraction,
+      });
+      const want = await embedImage(session, encoder!.card, pixels);
+      assert.deepEqual(data.subarray(k * 1280, (k + 1) * 1280), want);
+
+      // An item that moved to another split is dropped from its old split and embedded in the new one.
+      items[2]!.split = "retrieval";
+      const moved = await extractEmbeddings(opts);
+      assert.equal(moved.computed, 1);
+      assert.deepEqual([moved.rows["classify-test"], moved.rows["retrieval"]], [1, 1]);
+      assert.equal((await Deno.stat(join(first.dir, "classify-test.f32"))).size, 1280 * 4);
+    } finally {
+      await Deno.remove(cacheRoot, { recursive: true });
+    }
+  },
+});

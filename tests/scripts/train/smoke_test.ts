@@ -1,0 +1,98 @@
+/**
+ * CI smoke run of `deno task train --smoke`: every stage (embeddings, translator, PCA, forests,
+ * manifest) on a tiny corpus slice, written to a temp folder, then evaluated by the TS runtime
+ * against the Python outputs.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadJointSpace } from "../../../lib/joint/joint_space.ts";
+import { loadPca } from "../../../scripts/train/pca.ts";
+import { readArtifact, REBUILD_COMMAND } from "../../../lib/joint/artifact.ts";
+import { loadTranslator } from "../../../lib/joint/translator.ts";
+import { assertForestParity, assertPcaParity, assertTranslatorParity } from "./parity_helpers.ts";
+
+const REPO = new URL("../../../", import.meta.url).pathname;
+const PYTHON = Deno.env.get("AMODAL_PYTHON") ?? "/usr/bin/python3";
+
+async function pythonReady(): Promise<boolean> {
+  try {
+    const r = await new Deno.Command(PYTHON, {
+      args: ["-c", "import torch, sklearn, onnx"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output();
+    return r.success;
+  } catch {
+    return false;
+  }
+}
+const ready = await pythonReady();
+if (!ready) console.warn(`smoke_test: skipped, ${PYTHON} lacks torch/sklearn/onnx (set AMODAL_PYTHON)`);
+
+Deno.test({
+  name: "deno task train --smoke trains every stage and the TS runtime reproduces Python",
+  ignore: !ready,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    const out = await Deno.makeTempDir({ prefix: "amodal-smoke-" });
+    try {
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", join(REPO, "scripts/train/main.ts"), "--smoke", "--out", out],
+        cwd: REPO,
+        env: { AMODAL_PYTHON: PYTHON },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const log = new TextDecoder().decode(run.stdout) + new TextDecoder().decode(run.stderr);
+      assert.ok(run.success, log.slice(-3000));
+      const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
+      const parity = join(out, ".work", "train", "parity");
+
+      await t.step("manifest records artifacts, encoders, metrics", () => {
+        assert.equal(manifest.smoke, true);
+        assert.equal(manifest.labels.length, 18);
+        for (const name of ["SMA", "SMI", "MMP", "MMT", "SMA@all", "MMT@all"]) {
+          assert.ok(manifest.metrics.classifiers[name], name);
+        }
+        assert.match(manifest.encoders.audio.sha256, /^[0-9a-f]{64}$/);
+        assert.match(manifest.dataset.sha256, /^[0-9a-f]{64}$/);
+      });
+
+      const joint = await loadJointSpace(out, { threads: 1 });
+      await t.step("forest: same argmax as scikit-learn, probabilities within 1e-6", async () => {
+        assert.ok(await assertForestParity(joint.classifier, parity) > 0);
+      });
+      await t.step("translator heads: ONNX (onnxruntime-web) matches PyTorch within 1e-4", async () => {
+        for (const modality of ["audio", "image"] as const) {
+          const spec = manifest.artifacts[`translator_${modality}`];
+          const head = await loadTranslator(await readArtifact(out, spec), spec, { threads: 1 });
+          await assertTranslatorParity(head, parity, modality);
+        }
+      });
+      await t.step("PCA matches numpy", async () => {
+        const text = await Deno.readTextFile(join(out, "pca.json"));
+        for (const modality of ["audio", "image"] as const) {
+          await assertPcaParity(loadPca(text, modality), parity, modality);
+        }
+      });
+      await t.step("a corrupt or missing artifact stops loading, naming the file and the command", async () => {
+        const forest = join(out, "forest.json");
+        const bytes = await Deno.readFile(forest);
+        await Deno.writeFile(forest, bytes.subarray(0, bytes.length - 10));
+        await assert.rejects(
+          loadJointSpace(out),
+          (e: Error) => e.message.includes(forest) && e.message.includes(REBUILD_COMMAND),
+        );
+        await Deno.remove(forest);
+        await assert.rejects(
+          loadJointSpace(out),
+          (e: Error) => e.message.includes(forest) && e.message.includes(REBUILD_COMMAND),
+        );
+      });
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
