@@ -1,14 +1,51 @@
 /**
  * amodal: instrument recognition from a sound or a picture.
  *
- * Reads configuration from the environment (see README), prepares the
- * encoders (importing them from the pinned TFLite weights on first run),
- * warms the inference workers and serves HTTP.
+ * Reads configuration from the environment (see README), prepares the encoders (importing them from
+ * the pinned TFLite weights on first run), warms the inference workers and serves HTTP.
  *
  * @module
  */
-import { loadConfig } from "./lib/config.ts";
-import { startService } from "./lib/service.ts";
+import { type Config, loadConfig } from "./lib/config.ts";
+import { type PrepareOptions, prepareService } from "./lib/service.ts";
+import type { WorkerPool } from "./lib/worker/pool.ts";
+import { createApp } from "./routes/app.ts";
+
+/** A running service. */
+export interface RunningService {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  pool: WorkerPool;
+  /** Stops accepting requests, then terminates the workers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Prepares models and starts listening.
+ *
+ * @param config Service configuration (`port: 0` picks a free port).
+ * @param options `log` receives progress and access-log lines; `quiet` silences the access log; `workerUrl`
+ *   swaps the worker module (tests).
+ * @returns The running service.
+ */
+export async function startService(
+  config: Config,
+  options: PrepareOptions & { quiet?: boolean } = {},
+): Promise<RunningService> {
+  const { pool, info, keyHashes } = await prepareService(config, options);
+  const app = createApp({ config, pool, info, keyHashes, ...(options.quiet ? { log: () => {} } : {}) });
+  const server = Deno.serve({ port: config.port, hostname: config.hostname, onListen: () => {} }, app.fetch);
+  const address = server.addr as Deno.NetAddr;
+  const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname;
+  return {
+    url: `http://${host}:${address.port}`,
+    pool,
+    async close() {
+      await server.shutdown();
+      pool.close();
+    },
+  };
+}
 
 if (import.meta.main) {
   const config = loadConfig();

@@ -63,8 +63,6 @@ export interface Config {
   rateLimitBurst: number;
   /** Allowed CORS origins; empty = no CORS headers. */
   corsOrigins: string[];
-  /** Test-only hooks (e.g. an input that makes a worker exit). Never set in production. */
-  testHooks: boolean;
 }
 
 /** Repository root, derived from this file's location so cwd does not matter. */
@@ -122,6 +120,5 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     rateLimitPerSecond: int(env, "AMODAL_RATE_LIMIT_RPS", 0),
     rateLimitBurst: int(env, "AMODAL_RATE_LIMIT_BURST", 20),
     corsOrigins: (env("AMODAL_CORS_ORIGINS") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
-    testHooks: env("AMODAL_TEST_HOOKS") === "1",
   };
 }

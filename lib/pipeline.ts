@@ -1,28 +1,32 @@
 /**
  * bytes -> media -> features -> encoder -> joint space -> classifier.
  *
- * One pipeline per worker: it owns the ONNX sessions and trained artifacts
- * and turns an uploaded file into an embedding or a classification. Each
- * stage is timed so the service can report a `Server-Timing` header.
+ * {@linkcode encodeFile} is the stage chain up to the encoder, shared by the service and by training's
+ * embedding extraction (which injects its augmentation); a {@linkcode Pipeline} adds the trained joint
+ * space on top. Each stage is timed once, for the `Server-Timing` header.
  *
  * @module
  */
 import type { Config } from "./config.ts";
 import { ProblemError } from "./errors.ts";
-import { sniff } from "./media/sniff.ts";
-import { decodeAudio } from "./media/decode_audio.ts";
-import { decodeImage } from "./media/decode_image.ts";
+import { decodeMedia, type DecodeMediaOptions, type Media, type Modality } from "./media/decode_media.ts";
+import { audioInput, imageInput } from "./features/encoder_input.ts";
 import { createSession, type Session } from "./backend/onnx.ts";
-import { embedAudio } from "./encoders/audio_encoder.ts";
-import { embedImage } from "./encoders/image_encoder.ts";
-import type { EncoderCard } from "./encoders/card.ts";
+import { encode, type EncoderOutput } from "./encoders/encode.ts";
+import type { EncoderCard, ImagePreprocess } from "./encoders/card.ts";
 import { type JointSpace, loadJointSpace } from "./joint/joint_space.ts";
 
-/** Which modality an input was recognised as. */
-export type Modality = "audio" | "image";
+export type { Modality };
 
 /** Milliseconds spent per stage. */
 export type Timings = Record<string, number>;
+
+/** Seconds of audio received and analysed. */
+export interface AudioFacts {
+  durationSeconds: number;
+  analysedSeconds: number;
+  truncated: boolean;
+}
 
 /** Result of {@linkcode Pipeline.embed}. */
 export interface EmbedResult {
@@ -32,7 +36,7 @@ export interface EmbedResult {
   dim: number;
   embedding: number[];
   /** Present for audio: seconds analysed and whether the input was cut. */
-  audio?: { durationSeconds: number; analysedSeconds: number; truncated: boolean };
+  audio?: AudioFacts;
   timings: Timings;
 }
 
@@ -43,27 +47,97 @@ export interface ClassifyResult {
   score: number;
   scores: { label: string; score: number }[];
   model: string;
-  audio?: EmbedResult["audio"];
+  audio?: AudioFacts;
   timings: Timings;
 }
 
+/** Where an encoder's card and converted graph are. */
+export interface EncoderFile {
+  card: EncoderCard;
+  onnxPath: string;
+}
+
 /** Paths of the encoders a pipeline loads. */
-export interface EncoderFiles {
-  audio: { card: EncoderCard; onnxPath: string };
-  image: { card: EncoderCard; onnxPath: string };
+export type EncoderFiles = Record<Modality, EncoderFile>;
+
+/** An encoder ready to run. */
+export interface Encoder {
+  card: EncoderCard;
+  session: Session;
+}
+
+/** Training's hooks into the chain (augmentation); the service passes none. */
+export interface Augment {
+  /** Rewrites the file before it is decoded (training sets it for image items only). */
+  bytes?: (bytes: Uint8Array) => Promise<Uint8Array>;
+  /** Rewrites decoded 16 kHz samples before the features. */
+  samples?: (samples: Float32Array) => Float32Array;
+}
+
+/** Options of {@linkcode encodeFile}. */
+export interface EncodeFileOptions {
+  /** Audio length and image pixel limits. */
+  limits?: Pick<DecodeMediaOptions, "maxAudioSeconds" | "maxPixels">;
+  /** Encoder outputs to return. @default ["embedding"] */
+  outputs?: readonly EncoderOutput[];
+  /** Stage timings are added here. */
+  timings?: Timings;
+  augment?: Augment;
+}
+
+/**
+ * Runs media -> features -> encoder on one file.
+ *
+ * @param bytes The file.
+ * @param encoders The encoder of each modality this caller serves.
+ * @param options Limits, outputs, timings and augmentation.
+ * @returns The decoded media, the encoder used and its outputs.
+ * @throws {ProblemError} 415 for an unsupported format or a modality without an encoder; the decoders' 4xx.
+ *
+ * @example
+ * ```ts
+ * const { outputs } = await encodeFile(bytes, { image: { card, session } });
+ * outputs.embedding; // 1280 values for mobilenet_v2
+ * ```
+ */
+export async function encodeFile(
+  bytes: Uint8Array,
+  encoders: Partial<Record<Modality, Encoder>>,
+  options: EncodeFileOptions = {},
+): Promise<{ media: Media; encoder: Encoder; outputs: Partial<Record<EncoderOutput, Float32Array>> }> {
+  const timings = options.timings ?? {};
+  const augment = options.augment ?? {};
+  const imageCard = encoders.image?.card.preprocess as ImagePreprocess | undefined;
+  const input = augment.bytes ? await augment.bytes(bytes) : bytes;
+  const media = await timed(timings, "decode", () =>
+    decodeMedia(input, {
+      ...options.limits,
+      ...(imageCard ? { image: { size: imageCard.size, centralFraction: imageCard.centralFraction } } : {}),
+    }));
+  const encoder = encoders[media.modality];
+  if (!encoder) throw new ProblemError(415, `This service does not take ${media.modality} input`);
+  const features = await timed(timings, "features", () => {
+    if (media.modality === "image") return imageInput(encoder.card, media.image.pixels);
+    const samples = augment.samples ? augment.samples(media.audio.samples) : media.audio.samples;
+    return audioInput(encoder.card, samples);
+  });
+  const outputs = await timed(
+    timings,
+    "encoder",
+    () => encode(encoder.session, encoder.card, features, options.outputs),
+  );
+  return { media, encoder, outputs };
 }
 
 /** Turns uploaded bytes into embeddings and predictions. */
 export class Pipeline {
   #config: Config;
-  #encoders: EncoderFiles;
-  #sessions: Record<Modality, Session>;
+  #encoders: Record<Modality, Encoder>;
   #joint: JointSpace | undefined;
 
-  private constructor(config: Config, encoders: EncoderFiles, sessions: Record<Modality, Session>, joint?: JointSpace) {
+  private constructor(config: Config, encoders: Record<Modality, Encoder>, joint?: JointSpace) {
     this.#config = config;
     this.#encoders = encoders;
-    this.#sessions = sessions;
     this.#joint = joint;
   }
 
@@ -71,18 +145,21 @@ export class Pipeline {
    * Loads the encoder sessions and, when present, the joint space.
    *
    * @param config Service configuration (limits, thread count, models dir).
-   * @param encoders The converted encoder graphs to load.
+   * @param files The converted encoder graphs to load.
    * @param options `joint: false` skips the trained artifacts (encoder-only service).
    */
-  static async create(config: Config, encoders: EncoderFiles, options: { joint?: boolean } = {}): Promise<Pipeline> {
-    const threads = config.threadsPerWorker;
-    const runtime = { threads, backend: config.backend, spin: config.spin };
+  static async create(config: Config, files: EncoderFiles, options: { joint?: boolean } = {}): Promise<Pipeline> {
+    const runtime = { threads: config.threadsPerWorker, backend: config.backend, spin: config.spin };
     const [audio, image] = await Promise.all([
-      createSession(encoders.audio.onnxPath, runtime),
-      createSession(encoders.image.onnxPath, runtime),
+      createSession(files.audio.onnxPath, runtime),
+      createSession(files.image.onnxPath, runtime),
     ]);
     const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, runtime);
-    return new Pipeline(config, encoders, { audio, image }, joint);
+    return new Pipeline(
+      config,
+      { audio: { card: files.audio.card, session: audio }, image: { card: files.image.card, session: image } },
+      joint,
+    );
   }
 
   /** Whether trained artifacts are loaded (`/v1/classify` and the joint space work). */
@@ -97,20 +174,18 @@ export class Pipeline {
    * @param space `"joint"` (128-d, the default when trained artifacts exist) or `"encoder"`.
    */
   async embed(bytes: Uint8Array, space: "joint" | "encoder" = "joint"): Promise<EmbedResult> {
+    const joint = space === "joint" ? this.#requireJoint() : undefined;
     const timings: Timings = {};
-    const encoded = await this.#encode(bytes, timings);
-    let embedding = encoded.embedding;
-    if (space === "joint") {
-      const joint = this.#requireJoint();
-      embedding = await timed(timings, "translator", () => joint.translate(encoded.modality, embedding));
-    }
+    const { media, encoder, outputs } = await this.#encode(bytes, timings);
+    let embedding = outputs.embedding!;
+    if (joint) embedding = await timed(timings, "translator", () => joint.translate(media.modality, embedding));
     return {
-      modality: encoded.modality,
+      modality: media.modality,
       space,
-      encoder: this.#encoders[encoded.modality].card.name,
+      encoder: encoder.card.name,
       dim: embedding.length,
       embedding: Array.from(embedding),
-      ...(encoded.audio ? { audio: encoded.audio } : {}),
+      ...audioFacts(media),
       timings,
     };
   }
@@ -124,8 +199,8 @@ export class Pipeline {
   async classify(bytes: Uint8Array, topK?: number): Promise<ClassifyResult> {
     const joint = this.#requireJoint();
     const timings: Timings = {};
-    const encoded = await this.#encode(bytes, timings);
-    const z = await timed(timings, "translator", () => joint.translate(encoded.modality, encoded.embedding));
+    const { media, outputs } = await this.#encode(bytes, timings);
+    const z = await timed(timings, "translator", () => joint.translate(media.modality, outputs.embedding!));
     const probabilities = await timed(timings, "forest", () => joint.classifier.predictProba(z));
     const scores = joint.labels
       // Forest probabilities are float32 averages of leaf frequencies: 6 decimals say all they hold.
@@ -133,14 +208,19 @@ export class Pipeline {
       .sort((a, b) => b.score - a.score);
     const best = scores[0]!;
     return {
-      modality: encoded.modality,
+      modality: media.modality,
       label: best.label,
       score: best.score,
       scores: topK === undefined ? scores : scores.slice(0, topK),
       model: joint.version,
-      ...(encoded.audio ? { audio: encoded.audio } : {}),
+      ...audioFacts(media),
       timings,
     };
+  }
+
+  #encode(bytes: Uint8Array, timings: Timings) {
+    const limits = { maxAudioSeconds: this.#config.maxAudioSeconds, maxPixels: this.#config.maxImagePixels };
+    return encodeFile(bytes, this.#encoders, { limits, timings });
   }
 
   #requireJoint(): JointSpace {
@@ -149,46 +229,18 @@ export class Pipeline {
     }
     return this.#joint;
   }
+}
 
-  async #encode(bytes: Uint8Array, timings: Timings) {
-    const kind = sniff(bytes);
-    if (!kind) {
-      const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
-      throw new ProblemError(415, `Not a supported audio or image format (first bytes: ${head || "none"})`);
-    }
-    if (kind.modality === "audio") {
-      const card = this.#encoders.audio.card;
-      const decoded = await timed(
-        timings,
-        "decode",
-        () => decodeAudio(bytes, { format: kind.format, maxSeconds: this.#config.maxAudioSeconds }),
-      );
-      const embedding = await timed(
-        timings,
-        "encoder",
-        () => embedAudio(this.#sessions.audio, card, decoded.samples, timings),
-      );
-      // embedAudio reports its front end as "features"; keep "encoder" to the network alone.
-      timings.encoder = timings.encoder! - (timings.features ?? 0);
-      return {
-        modality: "audio" as const,
-        embedding,
-        audio: {
-          durationSeconds: round3(decoded.durationSeconds),
-          analysedSeconds: round3(decoded.samples.length / decoded.sampleRate),
-          truncated: decoded.truncated,
-        },
-      };
-    }
-    const card = this.#encoders.image.card;
-    const decoded = await timed(
-      timings,
-      "decode",
-      () => decodeImage(bytes, { maxPixels: this.#config.maxImagePixels }),
-    );
-    const embedding = await timed(timings, "encoder", () => embedImage(this.#sessions.image, card, decoded.pixels));
-    return { modality: "image" as const, embedding, audio: undefined };
-  }
+function audioFacts(media: Media): { audio?: AudioFacts } {
+  if (media.modality !== "audio") return {};
+  const { audio } = media;
+  return {
+    audio: {
+      durationSeconds: round3(audio.durationSeconds),
+      analysedSeconds: round3(audio.samples.length / audio.sampleRate),
+      truncated: audio.truncated,
+    },
+  };
 }
 
 async function timed<T>(timings: Timings, stage: string, fn: () => T | Promise<T>): Promise<T> {

@@ -1,36 +1,40 @@
 /**
- * Starts the whole service: encoders ready, workers warm, HTTP listening.
- * `main.ts` and the integration tests both use it, so tests run the real thing.
+ * Prepares everything a request needs, without HTTP: encoders imported and verified, model facts
+ * read, API keys loaded, inference workers warm. `main.ts` puts the HTTP surface (`routes/app.ts`) on
+ * top.
  *
  * @module
  */
 import type { Config } from "./config.ts";
-import { createApp } from "./app.ts";
 import { WorkerPool } from "./worker/pool.ts";
 import { ensureEncoders } from "./weights/ensure_encoders.ts";
-import { readServiceInfo } from "./service_info.ts";
+import { readServiceInfo, type ServiceInfo } from "./service_info.ts";
 import { readKeyHashes } from "./http/api_keys.ts";
 
-/** A running service. */
-export interface RunningService {
-  /** Base URL, e.g. `http://127.0.0.1:8000`. */
-  url: string;
+/** What {@linkcode prepareService} readies. */
+export interface PreparedService {
   pool: WorkerPool;
-  /** Stops accepting requests, then terminates the workers. */
-  close(): Promise<void>;
+  info: ServiceInfo;
+  /** sha256 digests of accepted API keys; undefined = open service. */
+  keyHashes?: Uint8Array[];
+}
+
+/** Options of {@linkcode prepareService}. */
+export interface PrepareOptions {
+  /** Receives progress lines. @default console.error */
+  log?: (line: string) => void;
+  /** Worker module to run (tests pass one with fault injection). @default ./worker/inference_worker.ts */
+  workerUrl?: URL;
 }
 
 /**
- * Prepares models and starts listening.
+ * Readies encoders, model facts and warm workers.
  *
- * @param config Service configuration (`port: 0` picks a free port).
- * @param options `log` receives progress and access-log lines; `quiet` silences the access log.
- * @returns The running service.
+ * @param config Service configuration.
+ * @param options Logging and the worker module.
+ * @returns The pool, model facts and API key digests.
  */
-export async function startService(
-  config: Config,
-  options: { log?: (line: string) => void; quiet?: boolean } = {},
-): Promise<RunningService> {
+export async function prepareService(config: Config, options: PrepareOptions = {}): Promise<PreparedService> {
   const log = options.log ?? ((line: string) => console.error(line));
   const encoders = await ensureEncoders({
     cacheDir: config.cacheDir,
@@ -44,7 +48,7 @@ export async function startService(
   const info = await readServiceInfo(config, [audio.card, image.card]);
   const keyHashes = config.apiKeysFile ? await readKeyHashes(config.apiKeysFile) : undefined;
   const pool = new WorkerPool({
-    workerUrl: new URL("./worker/inference_worker.ts", import.meta.url),
+    workerUrl: options.workerUrl ?? new URL("./worker/inference_worker.ts", import.meta.url),
     init: { type: "init", config, encoders: { audio, image }, joint: info.joint !== undefined },
     size: config.workers,
     queueSize: config.queueSize,
@@ -57,16 +61,5 @@ export async function startService(
     pool.close();
     throw error;
   }
-  const app = createApp({ config, pool, info, keyHashes, ...(options.quiet ? { log: () => {} } : {}) });
-  const server = Deno.serve({ port: config.port, hostname: config.hostname, onListen: () => {} }, app.fetch);
-  const address = server.addr as Deno.NetAddr;
-  const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname;
-  return {
-    url: `http://${host}:${address.port}`,
-    pool,
-    async close() {
-      await server.shutdown();
-      pool.close();
-    },
-  };
+  return { pool, info, ...(keyHashes ? { keyHashes } : {}) };
 }

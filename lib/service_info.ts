@@ -7,7 +7,16 @@ import { join } from "node:path";
 import type { Config } from "./config.ts";
 import type { EncoderCard } from "./encoders/card.ts";
 import { LABELS } from "./labels.ts";
-import type { ServiceInfo } from "../routes/meta.ts";
+
+/** Static facts about the deployed models, gathered at start. */
+export interface ServiceInfo {
+  /** Encoder cards (name, source, sha256, input spec, output dim). */
+  encoders: unknown[];
+  /** Trained joint-space artifacts from models/manifest.json, if deployed. */
+  joint?: Record<string, unknown>;
+  /** Instrument labels the classifier predicts. */
+  labels: string[];
+}
 
 /**
  * Reads the trained-artifact manifest (if any) and summarises the encoders.

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { ProblemError } from "../lib/errors.ts";
 import { readUpload } from "../lib/http/read_upload.ts";
-import type { WorkerPool } from "../lib/worker/pool.ts";
+import type { JobRunner } from "../lib/worker/pool.ts";
 import type { Timings } from "../lib/pipeline.ts";
 
 /**
@@ -16,7 +16,7 @@ import type { Timings } from "../lib/pipeline.ts";
  * @param pool Workers that run the pipeline.
  * @returns A Hono sub-app with `/embed` and `/classify`.
  */
-export function inferRoutes(pool: WorkerPool): Hono {
+export function inferRoutes(pool: JobRunner): Hono {
   const app = new Hono();
 
   app.post("/embed", async (c) => {
@@ -25,7 +25,7 @@ export function inferRoutes(pool: WorkerPool): Hono {
       throw new ProblemError(400, `Unknown space "${space}"; use "joint" or "encoder"`);
     }
     const bytes = await readUpload(c.req.raw);
-    const result = await pool.run({ op: "embed", bytes, options: { space } }) as { timings: Timings };
+    const result = await pool.run({ op: "embed", bytes, options: { space } });
     return respond(result);
   });
 
@@ -39,7 +39,7 @@ export function inferRoutes(pool: WorkerPool): Hono {
       }
     }
     const bytes = await readUpload(c.req.raw);
-    const result = await pool.run({ op: "classify", bytes, options: { topK } }) as { timings: Timings };
+    const result = await pool.run({ op: "classify", bytes, options: { topK } });
     return respond(result);
   });
 

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { LogMelParams } from "../features/log_mel.ts";
+
 /** How an audio encoder wants its input prepared. */
 export interface AudioPreprocess {
   /** Input sample rate in Hz (the decoder delivers 16000). */
@@ -27,6 +29,8 @@ export interface AudioPreprocess {
   patchHop?: number;
   /** Added to every log-mel value before the graph (`log_mel_patches`). */
   offset?: number;
+  /** Log-mel front end (`log_mel_patches`): YAMNet's `params.py` constants. */
+  logMel?: LogMelParams;
   /** Free-text provenance of the chosen convention (e.g. how `offset` was measured). */
   note?: string;
 }

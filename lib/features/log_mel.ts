@@ -8,7 +8,7 @@
 import FFT from "fft.js";
 import { melFilterbank } from "./mel_filterbank.ts";
 
-/** Front-end parameters; {@linkcode YAMNET_LOG_MEL} holds YAMNet's. */
+/** Front-end parameters; YAMNet's (its `params.py`) live in its card, `models/encoders.json` `preprocess.logMel`. */
 export interface LogMelParams {
   /** Sample rate of the input in Hz. */
   sampleRate: number;
@@ -27,22 +27,6 @@ export interface LogMelParams {
   /** Added to the mel magnitude before the natural log (avoids log(0)). */
   logOffset: number;
 }
-
-/**
- * YAMNet's `params.py`: 16 kHz, 25 ms window (400 samples), 10 ms hop (160),
- * FFT length 512 (next power of two), 64 mel bands over 125-7500 Hz,
- * `log(mel + 0.001)`.
- */
-export const YAMNET_LOG_MEL: Readonly<LogMelParams> = Object.freeze({
-  sampleRate: 16000,
-  windowLength: 400,
-  hopLength: 160,
-  fftLength: 512,
-  melBands: 64,
-  lowerHz: 125,
-  upperHz: 7500,
-  logOffset: 0.001,
-});
 
 /** A log-mel spectrogram, row-major `[frames, bands]`. */
 export interface LogMel {
@@ -111,12 +95,12 @@ function planFor(p: LogMelParams): Plan {
  * windows, the tail shorter than a window is dropped.
  *
  * @param samples Signal length in samples.
- * @param params Front-end parameters; YAMNet's by default.
+ * @param params Front-end parameters (an audio card's `preprocess.logMel`).
  * @returns `1 + floor((samples - windowLength) / hopLength)`, or 0 if shorter than a window.
  */
 export function frameCount(
   samples: number,
-  params: Readonly<LogMelParams> = YAMNET_LOG_MEL,
+  params: Readonly<LogMelParams>,
 ): number {
   if (samples < params.windowLength) return 0;
   return 1 + Math.floor((samples - params.windowLength) / params.hopLength);
@@ -137,18 +121,18 @@ export function frameCount(
  * `padWaveform`) to mirror YAMNet.
  *
  * @param samples Mono waveform at `params.sampleRate`, scaled to [-1, 1].
- * @param params Front-end parameters; YAMNet's by default.
+ * @param params Front-end parameters (an audio card's `preprocess.logMel`).
  * @returns The spectrogram, `[frames, melBands]` row-major.
  *
  * @example
  * ```ts
- * const { frames, bands } = logMel(new Float32Array(15600));
+ * const { frames, bands } = logMel(new Float32Array(15600), yamnetCard.preprocess.logMel);
  * // frames === 96, bands === 64; silence gives ln(0.001) everywhere
  * ```
  */
 export function logMel(
   samples: Float32Array,
-  params: Readonly<LogMelParams> = YAMNET_LOG_MEL,
+  params: Readonly<LogMelParams>,
 ): LogMel {
   const { fft, window, mel, support } = planFor(params);
   const frames = frameCount(samples.length, params);

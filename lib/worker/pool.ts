@@ -10,6 +10,7 @@
  * @module
  */
 import { ProblemError } from "../errors.ts";
+import type { InitMessage, JobMessage, JobRequest, JobResults, WorkerError, WorkerReply } from "./protocol.ts";
 
 /** Deno's Web Worker, kept at import: loading sharp-WASM replaces `globalThis.Worker` with Node's. */
 const WebWorker: typeof Worker = globalThis.Worker;
@@ -18,8 +19,8 @@ const WebWorker: typeof Worker = globalThis.Worker;
 export interface WorkerPoolOptions {
   /** Module URL of the worker script. */
   workerUrl: URL;
-  /** Message posted to each new worker before any job (`{type: "init", ...}`). */
-  init: unknown;
+  /** Message posted to each new worker before any job. */
+  init: InitMessage;
   /** Number of workers. @default 1 */
   size?: number;
   /** Jobs allowed to wait beyond the ones running; more are refused with 503. @default 32 */
@@ -28,17 +29,10 @@ export interface WorkerPoolOptions {
   timeoutMs?: number;
 }
 
-/** What a job asks a worker to do. */
-export interface Job {
-  op: string;
-  bytes?: Uint8Array;
-  options?: Record<string, unknown>;
-}
-
 interface Pending {
   id: number;
-  job: Job;
-  resolve: (value: unknown) => void;
+  job: JobRequest;
+  resolve: (value: JobResults[JobRequest["op"]]) => void;
   reject: (error: Error) => void;
   timer?: ReturnType<typeof setTimeout>;
   slot?: Slot;
@@ -51,11 +45,19 @@ interface Slot {
   readyPromise: Promise<void>;
 }
 
-/** Serialised error sent back by a worker. */
-export interface WorkerError {
-  status?: number;
-  detail: string;
-  extensions?: Record<string, unknown>;
+/** Load figures of a pool, for `/healthz`. */
+export interface PoolStats {
+  workers: number;
+  ready: number;
+  busy: number;
+  queued: number;
+  restarts: number;
+}
+
+/** What the HTTP layer needs of a pool: run a job, report load. Tests of the routes pass a fake. */
+export interface JobRunner {
+  run<J extends JobRequest>(job: J): Promise<JobResults[J["op"]]>;
+  stats(): PoolStats;
 }
 
 /**
@@ -65,10 +67,10 @@ export interface WorkerError {
  * ```ts
  * const pool = new WorkerPool({ workerUrl: new URL("./inference_worker.ts", import.meta.url), init: { type: "init" } });
  * await pool.ready();
- * const result = await pool.run({ op: "embed", bytes });
+ * const result = await pool.run({ op: "embed", bytes, options: { space: "joint" } }); // an EmbedResult
  * ```
  */
-export class WorkerPool {
+export class WorkerPool implements JobRunner {
   #opts: Required<WorkerPoolOptions>;
   #slots: Slot[] = [];
   #queue: Pending[] = [];
@@ -89,7 +91,7 @@ export class WorkerPool {
   }
 
   /** Current load, for health reporting and the sizing rule. */
-  stats(): { workers: number; ready: number; busy: number; queued: number; restarts: number } {
+  stats(): PoolStats {
     return {
       workers: this.#slots.length,
       ready: this.#slots.filter((s) => s.ready).length,
@@ -107,7 +109,7 @@ export class WorkerPool {
    * @throws {ProblemError} 503 when the queue is full, 504 past the deadline,
    * 500 when the worker died, or the worker's own 4xx.
    */
-  run(job: Job): Promise<unknown> {
+  run<J extends JobRequest>(job: J): Promise<JobResults[J["op"]]> {
     if (this.#closed) return Promise.reject(new ProblemError(503, "The service is shutting down"));
     const busy = this.#slots.filter((s) => s.current || !s.ready).length;
     if (busy >= this.#slots.length && this.#queue.length >= this.#opts.queueSize) {
@@ -122,7 +124,13 @@ export class WorkerPool {
       );
     }
     return new Promise((resolve, reject) => {
-      const pending: Pending = { id: this.#nextId++, job, resolve, reject, timer: undefined };
+      const pending: Pending = {
+        id: this.#nextId++,
+        job,
+        resolve: resolve as Pending["resolve"],
+        reject,
+        timer: undefined,
+      };
       pending.timer = setTimeout(() => this.#expire(pending), this.#opts.timeoutMs);
       this.#queue.push(pending);
       this.#dispatch();
@@ -154,7 +162,7 @@ export class WorkerPool {
     };
     // A start-up failure must surface through ready(), not as an unhandled rejection.
     slot.readyPromise.catch(() => {});
-    worker.onmessage = (event: MessageEvent) => {
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const msg = event.data;
       if (msg?.type === "ready") {
         slot.ready = true;
@@ -211,18 +219,15 @@ export class WorkerPool {
       pending.slot = slot;
       slot.current = pending;
       const { job } = pending;
-      const transfer = job.bytes ? [job.bytes.buffer as ArrayBuffer] : [];
-      slot.worker.postMessage(
-        { type: "job", id: pending.id, op: job.op, bytes: job.bytes, options: job.options },
-        transfer,
-      );
+      const message: JobMessage = { ...job, type: "job", id: pending.id };
+      slot.worker.postMessage(message, [job.bytes.buffer as ArrayBuffer]);
     }
   }
 
-  #settle(pending: Pending, error?: Error, value?: unknown): void {
+  #settle(pending: Pending, error?: Error, value?: JobResults[JobRequest["op"]]): void {
     clearTimeout(pending.timer);
     if (error) pending.reject(error);
-    else pending.resolve(value);
+    else pending.resolve(value!);
   }
 }
 

@@ -28,9 +28,7 @@ import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { decodeImage } from "../../lib/media/decode_image.ts";
 import { decodeAudio } from "../../lib/media/decode_audio.ts";
 import { toImageTensor } from "../../lib/features/image_tensor.ts";
-import { logMel } from "../../lib/features/log_mel.ts";
-import { padWaveform } from "../../lib/features/pad_waveform.ts";
-import { toPatches } from "../../lib/features/patches.ts";
+import { audioInput } from "../../lib/features/encoder_input.ts";
 import type { AudioPreprocess, ImagePreprocess } from "../../lib/encoders/card.ts";
 import { type BenchInput, makeBenchInputs } from "./inputs.ts";
 import { startServer } from "./server_process.ts";
@@ -254,15 +252,10 @@ async function limitInputs(
   const ap = audio.card.preprocess as AudioPreprocess;
   if (ap.kind === "log_mel_patches") {
     const { samples } = await decodeAudio(byName.get("wav_10s")!.bytes);
-    const padded = padWaveform(samples, { window: ap.windowSamples, hop: ap.hopSamples });
-    const patches = toPatches(logMel(padded), {
-      frames: ap.patchFrames ?? 96,
-      hop: ap.patchHop ?? 48,
-      offset: ap.offset ?? 0,
-    });
-    const item = patches.frames * patches.bands;
-    cases.push({ encoder: audio, data: patches.data.slice(0, item), dims: [1, patches.frames, patches.bands] });
-    cases.push({ encoder: audio, data: patches.data, dims: [patches.count, patches.frames, patches.bands] });
+    const patches = audioInput(audio.card, samples);
+    const item = patches.itemDims[0]! * patches.itemDims[1]!;
+    cases.push({ encoder: audio, data: patches.data.slice(0, item), dims: [1, ...patches.itemDims] });
+    cases.push({ encoder: audio, data: patches.data, dims: [patches.count, ...patches.itemDims] });
   }
   return cases;
 }

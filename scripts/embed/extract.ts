@@ -12,11 +12,13 @@
  *
  * @module
  */
+import type { ExtractMessage, ExtractOutput, ExtractReply } from "../../lib/worker/protocol.ts";
 import { join } from "node:path";
 import { type DatasetRoots, itemPath, type ManifestItem } from "../dataset/manifest.ts";
 import type { EncoderCard } from "../../lib/encoders/card.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
-import { LOG_MEL_STATS_DIM } from "./log_mel_stats.ts";
+import { logMelStatsDim } from "./log_mel_stats.ts";
+import { audioPreprocess } from "../../lib/features/encoder_input.ts";
 
 /**
  * The Web Worker constructor, captured when this module loads: sharp's WASM glue replaces
@@ -102,7 +104,7 @@ export interface ExtractOptions {
    * `scoresDim`), or the non-learned log-mel statistics baseline (`scripts/embed/log_mel_stats.ts`,
    * audio; no graph is run). Other outputs get their own cache folder. @default {"embedding"}
    */
-  output?: "embedding" | "scores" | "log_mel_stats";
+  output?: ExtractOutput;
   /** Row width for `output: "scores"` (classes in the card's labels file). */
   scoresDim?: number;
   /** Splits to process. @default {ROLES} */
@@ -143,12 +145,12 @@ interface Job {
 export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractResult> {
   const { card, onnxPath } = opts.encoder;
   const log = opts.log ?? console.log;
-  const output = opts.output ?? "embedding";
+  const output: ExtractOutput = opts.output ?? "embedding";
   const roles = opts.roles ?? ROLES;
   const dim = output === "embedding"
     ? card.outputs.embedding.dim
     : output === "log_mel_stats"
-    ? LOG_MEL_STATS_DIM
+    ? logMelStatsDim(audioPreprocess(card).logMel!)
     : opts.scoresDim ?? NaN;
   if (!(dim > 0)) throw new RangeError(`extractEmbeddings: output "scores" needs scoresDim (got ${opts.scoresDim})`);
   const graph = await Deno.readFile(onnxPath);
@@ -174,7 +176,7 @@ async function fill(
   opts: ExtractOptions,
   dir: string,
   dim: number,
-  output: string,
+  output: ExtractOutput,
   roles: readonly string[],
   log: (line: string) => void,
 ): Promise<ExtractResult> {
@@ -238,9 +240,9 @@ async function fill(
   const workerCount = Math.max(1, Math.min(opts.workers ?? 2, jobs.length));
   const runWorker = async () => {
     const worker = new WebWorker(new URL("./extract_worker.ts", import.meta.url), { type: "module" });
-    const call = (msg: unknown) =>
-      new Promise<MessageEvent["data"]>((resolve, reject) => {
-        worker.onmessage = (e) => resolve(e.data);
+    const call = (msg: ExtractMessage) =>
+      new Promise<ExtractReply>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent<ExtractReply>) => resolve(e.data);
         worker.onerror = (e) => {
           e.preventDefault();
           reject(new Error(`embedding worker failed: ${e.message}`));
@@ -253,13 +255,14 @@ async function fill(
         const job = jobs[next++]!;
         const seedKey = `${job.item.id}#${job.view}#${opts.seed}`;
         const reply = await call({ type: "job", key: seedKey, path: job.item.file, view: job.view, seedKey });
+        if (reply.type === "ready") continue;
         if (reply.type === "error") {
           failed.push(reply.message);
           log(`embed: skipped ${reply.message}`);
         } else {
           const { item } = job;
           const p = pending.get(job.role)!;
-          p.data.push(reply.embedding as Float32Array);
+          p.data.push(reply.embedding);
           p.rows.push(
             JSON.stringify({
               id: item.id,

@@ -1,63 +1,67 @@
 /**
  * Embedding-extraction worker: decodes one dataset item, applies the view's augmentation, and
- * embeds it with exactly the service's code path (lib/media decoders -> lib/features ->
- * lib/encoders -> lib/backend/onnx.ts).
+ * embeds it with the service's own stage chain (`encodeFile` in lib/pipeline.ts), augmentation injected.
  *
- * Messages in: `{type: "init", card, onnxPath, threads}` then `{type: "job", key, path, view,
- * seedKey}`; out: `{type: "ready"}`, `{type: "done", key, embedding}` or `{type: "error", key,
- * message}`.
+ * Messages: `ExtractMessage` in, `ExtractReply` out (lib/worker/protocol.ts).
  *
  * @module
  */
 /// <reference lib="deno.worker" />
 import { createSession, type Session } from "../../lib/backend/onnx.ts";
-import type { EncoderCard, ImagePreprocess } from "../../lib/encoders/card.ts";
-import { audioScores, embedAudio } from "../../lib/encoders/audio_encoder.ts";
-import { embedImage, imageScores } from "../../lib/encoders/image_encoder.ts";
+import type { EncoderCard } from "../../lib/encoders/card.ts";
+import { type Augment, encodeFile } from "../../lib/pipeline.ts";
+import { audioPreprocess } from "../../lib/features/encoder_input.ts";
+import { decodeMedia } from "../../lib/media/decode_media.ts";
 import { logMelStats } from "./log_mel_stats.ts";
-import { decodeAudio } from "../../lib/media/decode_audio.ts";
-import { decodeImage } from "../../lib/media/decode_image.ts";
-import { sniff } from "../../lib/media/sniff.ts";
 import { augmentAudio } from "./augment_audio.ts";
 import { augmentImage } from "./augment_image.ts";
 import { createRandom } from "../shared/random.ts";
+import type { ExtractMessage, ExtractOutput, ExtractReply } from "../../lib/worker/protocol.ts";
 
 let session: Session | undefined;
 let card: EncoderCard | undefined;
 /** "embedding" (default), "scores" (the encoder's classes) or "log_mel_stats" (no graph). */
-let output = "embedding";
+let output: ExtractOutput = "embedding";
+
+/** View 0 is the file as it is; other views are augmented, reproducibly from the seed key. */
+function augmentation(view: number, seedKey: string): Augment {
+  if (view === 0) return {};
+  return card!.modality === "audio"
+    ? { samples: (samples) => augmentAudio(samples, createRandom(seedKey).next).samples }
+    : { bytes: (bytes) => augmentImage(bytes, createRandom(seedKey).next) };
+}
 
 async function embed(path: string, view: number, seedKey: string): Promise<Float32Array> {
   const bytes = await Deno.readFile(path);
-  const kind = sniff(bytes);
-  if (kind?.modality !== card!.modality) throw new Error(`not a recognised ${card!.modality} file`);
-  if (kind.modality === "audio") {
-    const decoded = await decodeAudio(bytes, { format: kind.format });
-    const samples = view === 0 ? decoded.samples : augmentAudio(decoded.samples, createRandom(seedKey).next).samples;
-    if (output === "log_mel_stats") return logMelStats(samples);
-    if (output === "scores") return await audioScores(session!, card!, samples);
-    return await embedAudio(session!, card!, samples);
+  const augment = augmentation(view, seedKey);
+  if (output === "log_mel_stats") {
+    const media = await decodeMedia(bytes);
+    if (media.modality !== "audio") throw new Error("not a recognised audio file");
+    const samples = augment.samples ? augment.samples(media.audio.samples) : media.audio.samples;
+    return logMelStats(samples, audioPreprocess(card!).logMel!);
   }
-  const p = card!.preprocess as ImagePreprocess;
-  const input = view === 0 ? bytes : await augmentImage(bytes, createRandom(seedKey).next);
-  const { pixels } = await decodeImage(input, { size: p.size, centralFraction: p.centralFraction });
-  if (output === "scores") return await imageScores(session!, card!, pixels);
-  return await embedImage(session!, card!, pixels);
+  const { outputs } = await encodeFile(bytes, { [card!.modality]: { card: card!, session: session! } }, {
+    outputs: [output],
+    augment,
+  });
+  return outputs[output]!;
 }
 
-self.onmessage = async (event: MessageEvent) => {
+const reply = (msg: ExtractReply, transfer: Transferable[] = []) => self.postMessage(msg, transfer);
+
+self.onmessage = async (event: MessageEvent<ExtractMessage>) => {
   const msg = event.data;
   if (msg.type === "init") {
     card = msg.card;
     output = msg.output ?? "embedding";
     if (output !== "log_mel_stats") session = await createSession(msg.onnxPath, { threads: msg.threads ?? 1 });
-    self.postMessage({ type: "ready" });
+    reply({ type: "ready" });
     return;
   }
   try {
     const embedding = await embed(msg.path, msg.view, msg.seedKey);
-    self.postMessage({ type: "done", key: msg.key, embedding }, [embedding.buffer as ArrayBuffer]);
+    reply({ type: "done", key: msg.key, embedding }, [embedding.buffer as ArrayBuffer]);
   } catch (error) {
-    self.postMessage({ type: "error", key: msg.key, message: `${msg.path}: ${(error as Error).message}` });
+    reply({ type: "error", key: msg.key, message: `${msg.path}: ${(error as Error).message}` });
   }
 };

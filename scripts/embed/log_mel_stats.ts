@@ -6,10 +6,17 @@
  * @module
  */
 
-import { logMel, YAMNET_LOG_MEL } from "../../lib/features/log_mel.ts";
+import { logMel, type LogMelParams } from "../../lib/features/log_mel.ts";
 
-/** Width of {@linkcode logMelStats}: mean and standard deviation of each of the 64 bands. */
-export const LOG_MEL_STATS_DIM = 2 * YAMNET_LOG_MEL.melBands;
+/**
+ * Width of {@linkcode logMelStats}: mean and standard deviation of each band (YAMNet: 2 x 64).
+ *
+ * @param params The front end (the audio card's `preprocess.logMel`).
+ * @returns `2 * params.melBands`.
+ */
+export function logMelStatsDim(params: Readonly<LogMelParams>): number {
+  return 2 * params.melBands;
+}
 
 /**
  * Summarises a clip by the mean and the (population) standard deviation over
@@ -17,20 +24,21 @@ export const LOG_MEL_STATS_DIM = 2 * YAMNET_LOG_MEL.melBands;
  * window is zero-padded to one window.
  *
  * @param samples16k Mono samples at 16 kHz in [-1, 1].
- * @returns {@linkcode LOG_MEL_STATS_DIM} values: `[mean_0..mean_63, std_0..std_63]`.
+ * @param params The front end (the audio card's `preprocess.logMel`).
+ * @returns {@linkcode logMelStatsDim} values: `[mean_0..mean_63, std_0..std_63]`.
  *
  * @example
  * ```ts
- * const stats = logMelStats(new Float32Array(16000)); // silence: means ln(0.001), stds 0
+ * const stats = logMelStats(new Float32Array(16000), yamnetCard.preprocess.logMel); // silence: means ln(0.001), stds 0
  * ```
  */
-export function logMelStats(samples16k: Float32Array): Float32Array {
-  const input = samples16k.length >= YAMNET_LOG_MEL.windowLength ? samples16k : (() => {
-    const padded = new Float32Array(YAMNET_LOG_MEL.windowLength);
+export function logMelStats(samples16k: Float32Array, params: Readonly<LogMelParams>): Float32Array {
+  const input = samples16k.length >= params.windowLength ? samples16k : (() => {
+    const padded = new Float32Array(params.windowLength);
     padded.set(samples16k);
     return padded;
   })();
-  const { data, frames, bands } = logMel(input);
+  const { data, frames, bands } = logMel(input, params);
   const out = new Float32Array(2 * bands);
   for (let b = 0; b < bands; b++) {
     let sum = 0;

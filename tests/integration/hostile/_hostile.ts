@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeWav } from "../../../lib/media/encode_wav.ts";
 import { encodeAudio } from "../../../lib/media/ffmpeg.ts";
-import type { RunningService } from "../../../lib/service.ts";
+import type { RunningService } from "../../../main.ts";
 import { keepAlive, loadSharp } from "../../../lib/media/sharp.ts";
 import { encodeImage } from "../../lib/media/_images.ts";
 import { SHARED, startTestService } from "../http/_service.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Config, loadConfig } from "../../../lib/config.ts";
-import { type RunningService, startService } from "../../../lib/service.ts";
+import { type RunningService, startService } from "../../../main.ts";
 
 /** Shared folder, as the service resolves it. */
 export const SHARED = loadConfig().sharedDir;
@@ -12,12 +12,19 @@ export const SHARED = loadConfig().sharedDir;
 /**
  * Starts a quiet service on 127.0.0.1:0 with the given overrides.
  *
- * @param overrides Config fields to change (limits, test hooks).
+ * @param overrides Config fields to change (limits).
+ * @param options `workerUrl` runs another worker module (fault injection).
  */
-export async function startTestService(overrides: Partial<Config> = {}): Promise<RunningService> {
+export async function startTestService(
+  overrides: Partial<Config> = {},
+  options: { workerUrl?: URL } = {},
+): Promise<RunningService> {
   const config: Config = { ...loadConfig(), port: 0, hostname: "127.0.0.1", ...overrides };
-  return await startService(config, { quiet: true, log: () => {} });
+  return await startService(config, { quiet: true, log: () => {}, ...options });
 }
+
+/** A worker that crashes or hangs on magic bytes (`_faulty_worker.ts`). */
+export const FAULTY_WORKER: URL = new URL("./_faulty_worker.ts", import.meta.url);
 
 /** Test options for suites that hold a server and workers across steps. */
 export const serverTest = { sanitizeOps: false, sanitizeResources: false } as const;

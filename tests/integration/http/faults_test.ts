@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeWav } from "../../../lib/media/encode_wav.ts";
-import { post, serverTest, startTestService } from "./_service.ts";
+import { FAULTY_WORKER, post, serverTest, startTestService } from "./_service.ts";
 
 const wav = () => encodeWav(new Float32Array(16000).map((_, i) => 0.2 * Math.sin(i / 5)), 16000);
 const magic = (text: string) => new TextEncoder().encode(text.padEnd(64, " "));
@@ -16,7 +16,7 @@ async function untilReady(url: string): Promise<void> {
 }
 
 Deno.test("a crashed or hung worker is replaced and later requests succeed", serverTest, async (t) => {
-  const service = await startTestService({ testHooks: true, requestTimeoutMs: 6000 });
+  const service = await startTestService({ requestTimeoutMs: 6000 }, { workerUrl: FAULTY_WORKER });
   const embed = `${service.url}/v1/embed?space=encoder`;
   try {
     await t.step("crash -> 500 problem, worker replaced", async () => {

@@ -5,6 +5,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
+import type { LogMelParams } from "../../../lib/features/log_mel.ts";
+import catalog from "../../../models/encoders.json" with { type: "json" };
 
 // Same resolution as lib/config.ts (AMODAL_SHARED_DIR / AMODAL_WEIGHTS_DIR, relative to the repo root).
 const repoRoot = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
@@ -27,4 +29,14 @@ export function fixtureSpectra(): Float32Array {
 /** Path of a file in the shared weights folder. */
 export function weightsPath(name: string): string {
   return join(weightsDir, name);
+}
+
+/** YAMNet's log-mel constants, as its card in `models/encoders.json` carries them. */
+export const YAMNET_LOG_MEL: LogMelParams = yamnetLogMel(catalog);
+
+function yamnetLogMel(json: typeof catalog): LogMelParams {
+  const card = json.encoders.find((c) => c.name === "yamnet");
+  const params = (card?.preprocess as { logMel?: LogMelParams } | undefined)?.logMel;
+  if (!params) throw new Error("models/encoders.json has no yamnet preprocess.logMel");
+  return params;
 }

@@ -1,21 +1,23 @@
 import assert from "node:assert/strict";
-import { frameCount, logMel, YAMNET_LOG_MEL } from "../../../lib/features/log_mel.ts";
+import { frameCount, logMel } from "../../../lib/features/log_mel.ts";
 import { melFilterbank } from "../../../lib/features/mel_filterbank.ts";
 import { readTflite } from "../../../lib/encoders/import/tflite_model.ts";
-import { fixtureAudio, fixtureSpectra, weightsPath } from "./_fixtures.ts";
+import { fixtureAudio, fixtureSpectra, weightsPath, YAMNET_LOG_MEL } from "./_fixtures.ts";
 
 Deno.test("frameCount() counts whole windows only (pad_end=False)", () => {
   const cases: Array<[number, number]> = [[0, 0], [399, 0], [400, 1], [559, 1], [560, 2], [15600, 96], [16000, 98]];
-  for (const [samples, frames] of cases) assert.equal(frameCount(samples), frames, `${samples} samples`);
+  for (const [samples, frames] of cases) {
+    assert.equal(frameCount(samples, YAMNET_LOG_MEL), frames, `${samples} samples`);
+  }
 });
 
 Deno.test("logMel() returns [frames, 64] and ln(0.001) for silence", () => {
-  const out = logMel(new Float32Array(15600));
+  const out = logMel(new Float32Array(15600), YAMNET_LOG_MEL);
   assert.equal(out.frames, 96);
   assert.equal(out.bands, 64);
   assert.equal(out.data.length, 96 * 64);
   for (const v of out.data) assert.equal(v, Math.fround(Math.log(0.001)));
-  assert.equal(logMel(new Float32Array(100)).frames, 0);
+  assert.equal(logMel(new Float32Array(100), YAMNET_LOG_MEL).frames, 0);
 });
 
 // Independent float64 reference: direct DFT sums (no FFT), YAMNet's periodic Hann, the same
@@ -46,7 +48,7 @@ function referenceFrame(samples: Float32Array, frame: number): Float64Array {
 
 Deno.test("logMel() matches a direct-DFT float64 reference within 1e-5", () => {
   const audio = fixtureAudio();
-  const out = logMel(audio);
+  const out = logMel(audio, YAMNET_LOG_MEL);
   let worst = 0;
   for (const frame of [0, 1, 47, 95]) {
     const ref = referenceFrame(audio, frame);
@@ -57,7 +59,7 @@ Deno.test("logMel() matches a direct-DFT float64 reference within 1e-5", () => {
 
 Deno.test("logMel() reproduces the coralmicro fixture patch up to its affine shift", () => {
   // yamnet_test_spectra.bin ~= 0.991 * logmel(yamnet_test_audio.bin) + 1.398 (weights/README.md).
-  const x = logMel(fixtureAudio()).data;
+  const x = logMel(fixtureAudio(), YAMNET_LOG_MEL).data;
   const y = fixtureSpectra();
   assert.equal(x.length, y.length);
   const n = x.length;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { YAMNET_LOG_MEL } from "./_fixtures.ts";
 import { padWaveform, patchWindowCount } from "../../../lib/features/pad_waveform.ts";
 import { frameCount } from "../../../lib/features/log_mel.ts";
 
@@ -16,7 +17,7 @@ Deno.test("padWaveform() pads to one patch plus whole hops, like YAMNet", () => 
     assert.equal(out.length, padded, `${length} samples`);
     assert.equal(patchWindowCount(out.length), windows);
     // 96 frames for the first patch and 48 per further one: patches and waveform windows agree.
-    assert.equal(frameCount(out.length), 96 + 48 * (windows - 1));
+    assert.equal(frameCount(out.length, YAMNET_LOG_MEL), 96 + 48 * (windows - 1));
     assert.equal(out[length - 1] ?? 0.5, 0.5);
     assert.equal(out[length] ?? 0, 0);
   }

@@ -4,11 +4,13 @@ import { type EmbedItem, extractEmbeddings } from "../../../scripts/embed/extrac
 import { ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
 import { createSession } from "../../../lib/backend/onnx.ts";
 import { decodeImage } from "../../../lib/media/decode_image.ts";
-import { embedImage } from "../../../lib/encoders/image_encoder.ts";
+import { encode } from "../../../lib/encoders/encode.ts";
+import { imageInput } from "../../../lib/features/encoder_input.ts";
+import { loadConfig } from "../../../lib/config.ts";
 import type { ImagePreprocess } from "../../../lib/encoders/card.ts";
 import { readF32 } from "../train/parity_helpers.ts";
 
-const CORPUS = new URL("../../../shared/corpus/", import.meta.url).pathname;
+const CORPUS = join(loadConfig().sharedDir, "corpus");
 
 Deno.test({
   name: "extractEmbeddings() caches rows, resumes, drops moved items and matches the service's embedding",
@@ -51,7 +53,7 @@ Deno.test({
         size: p.size,
         centralFraction: p.centralFraction,
       });
-      const want = await embedImage(session, encoder!.card, pixels);
+      const want = (await encode(session, encoder!.card, imageInput(encoder!.card, pixels))).embedding!;
       assert.deepEqual(data.subarray(k * 1280, (k + 1) * 1280), want);
 
       // An item that moved to another split is dropped from its old split and embedded in the new one.

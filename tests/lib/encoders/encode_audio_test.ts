@@ -1,11 +1,23 @@
 import assert from "node:assert/strict";
+import { YAMNET_LOG_MEL } from "../features/_fixtures.ts";
 import { join } from "node:path";
-import { audioScores, embedAudio } from "../../../lib/encoders/audio_encoder.ts";
+import { encode } from "../../../lib/encoders/encode.ts";
+import { audioInput } from "../../../lib/features/encoder_input.ts";
+import type { Session } from "../../../lib/backend/onnx.ts";
+import type { EncoderCard } from "../../../lib/encoders/card.ts";
 import { logMel } from "../../../lib/features/log_mel.ts";
 import { padWaveform } from "../../../lib/features/pad_waveform.ts";
 import { toPatches } from "../../../lib/features/patches.ts";
 import { decodeAudio } from "../../../lib/media/decode_audio.ts";
 import { audioSetNames, CORPUS_DIR, encoder, maxAbsDiff, readFloats, WEIGHTS_DIR } from "./_encoders.ts";
+
+// The features -> encoder chain the pipeline runs, for one clip.
+async function embedAudio(session: Session, card: EncoderCard, samples: Float32Array): Promise<Float32Array> {
+  return (await encode(session, card, audioInput(card, samples))).embedding!;
+}
+async function audioScores(session: Session, card: EncoderCard, samples: Float32Array): Promise<Float32Array> {
+  return (await encode(session, card, audioInput(card, samples), ["scores"])).scores!;
+}
 
 const VIOLIN = "audio/iowa_pitchfinder/violin/violin__Violin.arco.ff.sulD.G4.stereo.flac";
 
@@ -32,7 +44,7 @@ Deno.test("embedAudio() embeds a corpus violin FLAC into 1024-d with the default
 Deno.test("embedAudio() mean-pools per-patch embeddings of the padded clip", async () => {
   const { card, session } = await encoder("yamnet");
   const { samples } = await decodeAudio(await Deno.readFile(join(CORPUS_DIR, VIOLIN)));
-  const patches = toPatches(logMel(padWaveform(samples)));
+  const patches = toPatches(logMel(padWaveform(samples), YAMNET_LOG_MEL));
   assert.ok(patches.count > 1, `${patches.count} patches`);
   const sum = new Float64Array(1024);
   for (let p = 0; p < patches.count; p++) {

@@ -1,6 +1,6 @@
 /**
- * Builds the Hono application from its parts; no I/O happens here so tests
- * can build an app around any pool.
+ * The HTTP surface: middleware and routes assembled into one Hono app. No I/O happens here, so tests
+ * call `app.request()` in-process around any pool.
  *
  * @module
  */
@@ -8,20 +8,21 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
-import type { Config } from "./config.ts";
-import { ProblemError } from "./errors.ts";
-import { accessLog } from "./http/access_log.ts";
-import { apiKeys } from "./http/api_keys.ts";
-import { rateLimit } from "./http/rate_limit.ts";
-import { notFound, onError } from "./http/on_error.ts";
-import type { WorkerPool } from "./worker/pool.ts";
-import { inferRoutes } from "../routes/infer.ts";
-import { metaRoutes, type ServiceInfo } from "../routes/meta.ts";
+import type { Config } from "../lib/config.ts";
+import { ProblemError } from "../lib/errors.ts";
+import { accessLog } from "../lib/http/access_log.ts";
+import { apiKeys } from "../lib/http/api_keys.ts";
+import { rateLimit } from "../lib/http/rate_limit.ts";
+import { notFound, onError } from "../lib/http/on_error.ts";
+import type { JobRunner } from "../lib/worker/pool.ts";
+import { inferRoutes } from "./infer.ts";
+import { metaRoutes } from "./meta.ts";
+import type { ServiceInfo } from "../lib/service_info.ts";
 
 /** What {@linkcode createApp} needs. */
 export interface AppDeps {
   config: Config;
-  pool: WorkerPool;
+  pool: JobRunner;
   info: ServiceInfo;
   /** sha256 digests of accepted API keys; undefined = open service. */
   keyHashes?: Uint8Array[];

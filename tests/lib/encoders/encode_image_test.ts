@@ -1,8 +1,19 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { embedImage, imageScores } from "../../../lib/encoders/image_encoder.ts";
+import { encode } from "../../../lib/encoders/encode.ts";
+import { imageInput } from "../../../lib/features/encoder_input.ts";
+import type { Session } from "../../../lib/backend/onnx.ts";
+import type { EncoderCard } from "../../../lib/encoders/card.ts";
 import { decodeImage } from "../../../lib/media/decode_image.ts";
 import { CORPUS_DIR, cosine, encoder, maxAbsDiff, readFloats, WEIGHTS_DIR } from "./_encoders.ts";
+
+// The features -> encoder chain the pipeline runs, for one image.
+async function embedImage(session: Session, card: EncoderCard, pixels: Uint8Array): Promise<Float32Array> {
+  return (await encode(session, card, imageInput(card, pixels))).embedding!;
+}
+async function imageScores(session: Session, card: EncoderCard, pixels: Uint8Array): Promise<Float32Array> {
+  return (await encode(session, card, imageInput(card, pixels), ["scores"])).scores!;
+}
 
 // The reference (weights/reference/README.md) feeds pre-resized uint8 pixels through each graph.
 const REFERENCES: Array<[string, string]> = [
