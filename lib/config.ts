@@ -63,6 +63,25 @@ export interface Config {
   rateLimitBurst: number;
   /** Allowed CORS origins; empty = no CORS headers. */
   corsOrigins: string[];
+  /** Generated dataset folder (`deno task data`). @default {"data"} */
+  dataDir: string;
+  /** Instrument recordings and photos. @default {"<sharedDir>/corpus"} */
+  corpusDir: string;
+  /** Python 3 with the training and report packages (`deno task setup`). @default {"/usr/bin/python3"} */
+  python: string;
+}
+
+/** How the README runs Deno; messages that tell a user what to run quote it. */
+export const DENO = "npx --yes deno@2.9.6";
+
+/**
+ * The command line of a `deno.json` task, for messages.
+ *
+ * @param task Task name and arguments, e.g. `"data"`.
+ * @returns e.g. `npx --yes deno@2.9.6 task data`.
+ */
+export function denoTask(task: string): string {
+  return `${DENO} task ${task}`;
 }
 
 /** Repository root, derived from this file's location so cwd does not matter. */
@@ -120,5 +139,8 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     rateLimitPerSecond: int(env, "AMODAL_RATE_LIMIT_RPS", 0),
     rateLimitBurst: int(env, "AMODAL_RATE_LIMIT_BURST", 20),
     corsOrigins: (env("AMODAL_CORS_ORIGINS") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    dataDir: resolve(REPO_ROOT, env("AMODAL_DATA_DIR") ?? "data"),
+    corpusDir: resolve(REPO_ROOT, env("AMODAL_CORPUS_DIR") ?? join(sharedDir, "corpus")),
+    python: env("AMODAL_PYTHON") ?? "/usr/bin/python3",
   };
 }

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { loadConfig } from "../config.ts";
 import { CONVERTER_VERSION, tfliteToOnnx } from "../encoders/import/tflite_to_onnx.ts";
 import type { EncoderCard } from "../encoders/card.ts";
 import { atomicWrite } from "./atomic_write.ts";
@@ -18,27 +18,11 @@ import { ENCODERS_JSON, loadEncoderCatalog } from "./encoder_cards.ts";
 import { resolveFile } from "./resolve_file.ts";
 import { sha256Hex } from "./sha256.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/**
- * Default cache and weights directories from the environment, relative to the
- * repository root (same rules as `lib/config.ts`).
- */
-export function defaultDirs(
-  env: (key: string) => string | undefined = (k) => Deno.env.get(k),
-): { cacheDir: string; weightsDir: string } {
-  const shared = resolve(REPO_ROOT, env("AMODAL_SHARED_DIR") ?? "../shared");
-  return {
-    cacheDir: resolve(REPO_ROOT, env("AMODAL_CACHE_DIR") ?? ".cache"),
-    weightsDir: resolve(REPO_ROOT, env("AMODAL_WEIGHTS_DIR") ?? join(shared, "weights")),
-  };
-}
-
 /** Options for {@linkcode ensureEncoders}. */
 export interface EnsureEncodersOptions {
-  /** Cache root. @default {env AMODAL_CACHE_DIR or ".cache" under the repo root} */
+  /** Cache root. @default {`loadConfig().cacheDir`} */
   cacheDir?: string;
-  /** Local weights directory. @default {env AMODAL_WEIGHTS_DIR or "../shared/weights"} */
+  /** Local weights directory. @default {`loadConfig().weightsDir`} */
   weightsDir?: string;
   /** Encoders to ensure. @default {all cards} */
   names?: string[];
@@ -115,9 +99,8 @@ async function reusable(
 export async function ensureEncoders(
   opts: EnsureEncodersOptions = {},
 ): Promise<Record<string, EnsuredEncoder>> {
-  const dirs = defaultDirs();
-  const cacheDir = opts.cacheDir ?? dirs.cacheDir;
-  const weightsDir = opts.weightsDir ?? dirs.weightsDir;
+  const cacheDir = opts.cacheDir ?? loadConfig().cacheDir;
+  const weightsDir = opts.weightsDir ?? loadConfig().weightsDir;
   const log = opts.log ?? ((line: string) => console.error(line));
   const catalog = await loadEncoderCatalog(opts.catalogPath ?? ENCODERS_JSON);
   const names = opts.names ?? catalog.encoders.map((c) => c.name);

@@ -33,57 +33,16 @@ import type { AudioPreprocess, ImagePreprocess } from "../../lib/encoders/card.t
 import { type BenchInput, makeBenchInputs } from "./inputs.ts";
 import { startServer } from "./server_process.ts";
 import { type LatencyResult, measureLatency } from "./http_latency.ts";
-import { hasWrk, type LoadResult, runWrk } from "./wrk_load.ts";
+import { hasWrk, runWrk } from "./wrk_load.ts";
 import { type LimitInput, measureLimit } from "./limit.ts";
 import { measureForward } from "./forward_time.ts";
 import { loadAverage, machineInfo } from "./machine.ts";
 import { quantile, round2 } from "./stats.ts";
 import { evaluateTargets, renderReport, writeReport } from "./report.ts";
+import type { BenchResults, ForwardLever, LeverResult } from "./results.ts";
+
+export type { BenchResults, ForwardLever, LeverResult };
 import { existsSync } from "node:fs";
-
-/** Everything one run measured (the JSON file). */
-export interface BenchResults {
-  timestamp: string;
-  mode: "full" | "quick";
-  machine: ReturnType<typeof machineInfo>;
-  loadAverage: { start: number[]; end: number[] };
-  /** Service settings of the measured server (defaults unless overridden by env). */
-  service: { workers: number; threads: number; backend: string; endpoint: string };
-  sources: { photo: string; recording: string };
-  inputs: { name: string; description: string; bytes: number }[];
-  coldStart: { cachedMs: number[]; cachedMedianMs: number; emptyCacheMs?: number; emptyCacheError?: string };
-  latency: Record<string, LatencyResult>;
-  load: { mixed: LoadResult[]; mixedInputs: string[]; images: Record<string, LoadResult>; error?: string };
-  peakRssMb: number;
-  limit: Awaited<ReturnType<typeof measureLimit>>;
-  levers?: LeverResult[];
-  forwardLevers?: ForwardLever[];
-  targets: ReturnType<typeof evaluateTargets>;
-}
-
-/** One service variant in the levers section. */
-export interface LeverResult {
-  name: string;
-  env: Record<string, string>;
-  coldStartMs: number;
-  p50Ms: Record<string, number>;
-  imagesPerSecondC4: number;
-  errorsC4: number;
-  peakRssMb: number;
-  loadAverage: number[];
-}
-
-/** One encoder forward setting in the levers section. */
-export interface ForwardLever {
-  encoder: string;
-  batch: number;
-  backend: "web" | "node";
-  threads: number;
-  foldWeights: boolean;
-  medianMs: number | null;
-  minMs: number | null;
-  error?: string;
-}
 
 const MIXED = ["jpeg_224x224", "wav_1s", "jpeg_1280x960", "wav_10s"];
 

@@ -9,15 +9,9 @@
  */
 import { relative } from "node:path";
 import { REPO_ROOT } from "../../lib/config.ts";
-import type { BenchResults } from "./main.ts";
+import type { BenchResults, TargetCheck } from "./results.ts";
 
-/** One target and its measured value. */
-export interface TargetCheck {
-  name: string;
-  target: string;
-  measured: string;
-  met: boolean;
-}
+export type { TargetCheck };
 
 const BEGIN = "<!-- bench:begin -->";
 const END = "<!-- bench:end -->";

@@ -3,15 +3,13 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadConfig } from "../../lib/config.ts";
 import type { DatasetRoots } from "./manifest.ts";
 
-/** Repository root, from this file's location so the working directory does not matter. */
-export const REPO_ROOT: string = resolve(fileURLToPath(new URL("../../", import.meta.url)));
+export { REPO_ROOT } from "../../lib/config.ts";
 
 /**
- * Resolves the dataset folders from the environment.
+ * The dataset folders, as `lib/config.ts` resolves them.
  *
  * @param env Variable lookup; defaults to `Deno.env.get`.
  * @returns `dataDir` (env `AMODAL_DATA_DIR`, default `data` under the repo
@@ -25,10 +23,6 @@ export const REPO_ROOT: string = resolve(fileURLToPath(new URL("../../", import.
  * ```
  */
 export function datasetRoots(env: (key: string) => string | undefined = (k) => Deno.env.get(k)): DatasetRoots {
-  // Same default as the service configuration (AMODAL_SHARED_DIR, ../shared).
-  const sharedDir = resolve(REPO_ROOT, env("AMODAL_SHARED_DIR") ?? "../shared");
-  return {
-    dataDir: resolve(REPO_ROOT, env("AMODAL_DATA_DIR") ?? "data"),
-    corpusDir: resolve(REPO_ROOT, env("AMODAL_CORPUS_DIR") ?? join(sharedDir, "corpus")),
-  };
+  const { dataDir, corpusDir } = loadConfig(env);
+  return { dataDir, corpusDir };
 }

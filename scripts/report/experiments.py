@@ -78,7 +78,8 @@ class Runner:
 
     def pca(self, a_dir, v_dir, folder):
         """pca.py fitted on classify-train of both modalities, once per encoder pair."""
-        s = self._script("pca.py", ["--audio", a_dir, "--image", v_dir, "--work", folder],
+        s = self._script("pca.py", ["--audio", a_dir, "--image", v_dir, "--work", folder,
+                                    "--dim", str(self.cfg["pca"]["dim"])],
                          os.path.join(folder, "pca.json"), os.path.join(folder, "pca.log"))
         self.timings["pca"] = self.timings.get("pca", 0) + s
 
@@ -89,6 +90,7 @@ class Runner:
             "--audio", a_dir, "--image", v_dir, "--work", folder, "--labels", json.dumps(self.labels),
             "--seed", str(seed), "--batch", str(t["batch"]), "--lr", str(t["lr"]), "--margin", str(t["margin"]),
             "--patience", str(t["patience"]), "--max-epochs", str(t["maxEpochs"]),
+            "--hidden", str(t["hidden"]), "--dim", str(t["dim"]),
         ], os.path.join(folder, "translator.json"), os.path.join(folder, "translate.log"))
         self.timings["translate"] = self.timings.get("translate", 0) + s
         # forests.Data reads <work>/{joint,pca}/<modality>/<role>.f32 from one folder.

@@ -28,12 +28,13 @@ import { parseArgs } from "node:util";
 import { type ManifestItem, readManifest } from "../dataset/manifest.ts";
 import { LABELS } from "../../lib/labels.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
-import { defaultDirs, ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
+import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
+import { denoTask, loadConfig, REPO_ROOT } from "../../lib/config.ts";
+import TRAINING_PARAMS from "../train/params.json" with { type: "json" };
 import { extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../embed/extract.ts";
 import { smokeItems } from "../train/smoke_items.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = resolve(HERE, "../..");
 
 /** Audio encoders compared: name -> (encoder card, what a row holds). */
 const AUDIO = {
@@ -44,9 +45,10 @@ const AUDIO = {
 const IMAGE = ["mobilenet_v2", "mobilenet_v1", "tf2_mobilenet_v2"] as const;
 /** The served pair (the training defaults). */
 const SERVED = { audio: "yamnet", image: "mobilenet_v2" } as const;
-/** Translator and forest settings: the training pipeline's (scripts/train/main.ts). */
-const TRANSLATOR = { batch: 1024, lr: 1e-3, margin: 1.0, patience: 5, maxEpochs: 300 };
-const FOREST = { trees: 100, depth: 32, jobs: 2 };
+/** Translator, PCA and forest settings: training's, from one file (scripts/train/params.json). */
+const TRANSLATOR = TRAINING_PARAMS.translator;
+const PCA = TRAINING_PARAMS.pca;
+const FOREST = { trees: TRAINING_PARAMS.forest.nEstimators, depth: TRAINING_PARAMS.forest.maxDepth, jobs: 2 };
 
 async function main() {
   const { values } = parseArgs({
@@ -70,10 +72,7 @@ async function main() {
   const smoke = values.smoke!;
   if (smoke && !values.out) throw new Error("--smoke writes a toy report: give it an --out folder");
   const out = resolve(values.out ?? join(REPO_ROOT, "reports", "latest"));
-  const env = (k: string) => Deno.env.get(k);
-  const { cacheDir, weightsDir } = defaultDirs();
-  const sharedDir = resolve(REPO_ROOT, env("AMODAL_SHARED_DIR") ?? "../shared");
-  const python = env("AMODAL_PYTHON") ?? "/usr/bin/python3";
+  const { cacheDir, weightsDir, sharedDir, python, dataDir, corpusDir, modelsDir } = loadConfig();
   await checkPython(python);
   const seedCount = Number(values.seeds ?? (smoke ? 2 : 3));
   const seeds = Array.from({ length: seedCount }, (_, i) => 1234 + i);
@@ -84,10 +83,7 @@ async function main() {
   const viewSeed = 1234;
 
   // 1. Dataset.
-  const roots = {
-    dataDir: resolve(values.data ?? env("AMODAL_DATA_DIR") ?? join(REPO_ROOT, "data")),
-    corpusDir: resolve(sharedDir, "corpus"),
-  };
+  const roots = { dataDir: resolve(values.data ?? dataDir), corpusDir };
   let items: ManifestItem[], datasetPath: string;
   if (smoke) {
     datasetPath = join(roots.corpusDir, "manifest.csv");
@@ -98,7 +94,7 @@ async function main() {
       items = await readManifest(datasetPath);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
-      throw new Error(`No dataset at ${datasetPath}: build it first with \`npx --yes deno@2.9.6 task data\``);
+      throw new Error(`No dataset at ${datasetPath}: build it first with \`${denoTask("data")}\``);
     }
   }
   const datasetSha = await sha256Hex(await Deno.readFile(datasetPath));
@@ -190,6 +186,7 @@ async function main() {
     seeds,
     views: { audio: audioViews, image: imageViews },
     translator,
+    pca: PCA,
     forest,
     smoke,
     ontology: join(sharedDir, "ontology", "ontology.json"),
@@ -202,9 +199,7 @@ async function main() {
 
   // 4. Figures and report.md; metadata the Python side cannot know.
   const meta = {
-    command: smoke
-      ? `npx --yes deno@2.9.6 task report --smoke --out ${relative(REPO_ROOT, out)}`
-      : "npx --yes deno@2.9.6 task report",
+    command: smoke ? denoTask(`report --smoke --out ${relative(REPO_ROOT, out)}`) : denoTask("report"),
     deno: Deno.version.deno,
     gitCommit: await git(["rev-parse", "--short", "HEAD"]),
     gitDirty: (await git(["status", "--porcelain", "--", "scripts/report", "scripts/train", "lib"])) !== "",
@@ -233,7 +228,7 @@ async function main() {
   // 5. Headline numbers for /v1/models.
   const metrics = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
   const modelsMetrics = values["models-metrics"] ??
-    (smoke ? join(out, "models-metrics.json") : join(REPO_ROOT, env("AMODAL_MODELS_DIR") ?? "models", "metrics.json"));
+    (smoke ? join(out, "models-metrics.json") : join(modelsDir, "metrics.json"));
   await Deno.writeTextFile(modelsMetrics, JSON.stringify(await headline(metrics, meta, out), null, 2) + "\n");
   if (!smoke) await updateReadme(join(REPO_ROOT, "README.md"), await Deno.readTextFile(join(out, "headline.md")));
   console.log(
@@ -275,7 +270,7 @@ interface ReportMetrics {
 async function headline(metrics: ReportMetrics, meta: Record<string, unknown>, out: string) {
   let modelVersion: string | null = null;
   try {
-    modelVersion = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "models", "manifest.json"))).version ?? null;
+    modelVersion = JSON.parse(await Deno.readTextFile(join(loadConfig().modelsDir, "manifest.json"))).version ?? null;
   } catch {
     modelVersion = null;
   }

@@ -23,9 +23,9 @@ export interface SeedInput {
   bytes: Uint8Array;
 }
 
-/** Corpus folder: `AMODAL_CORPUS_DIR`, default `<shared>/corpus`. */
+/** Corpus folder (`lib/config.ts`: `AMODAL_CORPUS_DIR`, default `<shared>/corpus`). */
 export function corpusDir(): string {
-  return Deno.env.get("AMODAL_CORPUS_DIR") ?? join(loadConfig().sharedDir, "corpus");
+  return loadConfig().corpusDir;
 }
 
 /** A deterministic generator in [0, 1) for a numeric seed. */

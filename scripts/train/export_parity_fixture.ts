@@ -13,12 +13,11 @@
  *
  * @module
  */
+import { REPO_ROOT } from "../../lib/config.ts";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { REBUILD_COMMAND } from "../../lib/joint/artifact.ts";
 import { readModelManifest } from "../../lib/joint/model_manifest.ts";
-
-const REPO_ROOT = resolve(new URL("../../", import.meta.url).pathname);
 
 /** Where the committed fixture lives. */
 export const PARITY_FIXTURE_DIR = join(REPO_ROOT, "tests", "fixtures", "parity");

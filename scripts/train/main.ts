@@ -16,6 +16,8 @@
  *
  * @module
  */
+import { denoTask, loadConfig } from "../../lib/config.ts";
+import TRAINING_PARAMS from "./params.json" with { type: "json" };
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -30,14 +32,9 @@ import { smokeItems } from "./smoke_items.ts";
 import { existsSync } from "node:fs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = resolve(HERE, "../..");
 
-/** Hyper-parameters recorded in the manifest (the Python scripts' defaults, passed explicitly). */
-const HYPER = {
-  translator: { hidden: 256, dim: 128, batch: 1024, lr: 1e-3, margin: 1.0, patience: 5, maxEpochs: 300 },
-  pca: { dim: 128, fitOn: "classify-train" },
-  forest: { nEstimators: 100, maxDepth: 32 },
-};
+/** Hyper-parameters, one file for training and the report; passed to every Python stage explicitly. */
+const HYPER = TRAINING_PARAMS;
 
 async function main() {
   const { values } = parseArgs({
@@ -55,7 +52,7 @@ async function main() {
     },
   });
   const t0 = performance.now();
-  const config = trainConfig();
+  const config = loadConfig();
   const smoke = values.smoke!;
   if (smoke && !values.out) throw new Error("--smoke writes a toy model: give it an --out folder (not models/)");
   const out = resolve(values.out ?? config.modelsDir);
@@ -63,17 +60,14 @@ async function main() {
   const audioViews = Number(values["audio-views"] ?? (smoke ? 1 : 4));
   const imageViews = Number(values["image-views"] ?? (smoke ? 1 : 2));
   const workers = Number(values.workers);
-  const python = Deno.env.get("AMODAL_PYTHON") ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const python = config.python;
   await checkPython(python);
 
   // 1. Dataset items.
   let items: ManifestItem[];
   let datasetSha: string;
   let datasetPath: string;
-  const roots = {
-    dataDir: resolve(values.data ?? Deno.env.get("AMODAL_DATA_DIR") ?? join(REPO_ROOT, "data")),
-    corpusDir: resolve(config.sharedDir, "corpus"),
-  };
+  const roots = { dataDir: resolve(values.data ?? config.dataDir), corpusDir: config.corpusDir };
   if (smoke) {
     datasetPath = join(roots.corpusDir, "manifest.csv");
     const text = await Deno.readTextFile(datasetPath);
@@ -82,7 +76,7 @@ async function main() {
   } else {
     datasetPath = join(roots.dataDir, "manifest.jsonl");
     if (!existsSync(datasetPath)) {
-      throw new Error(`No dataset at ${datasetPath}: build it first with \`npx --yes deno@2.9.6 task data\``);
+      throw new Error(`No dataset at ${datasetPath}: build it first with \`${denoTask("data")}\``);
     }
     items = await readManifest(datasetPath);
     datasetSha = await sha256Hex(await Deno.readFile(datasetPath));
@@ -146,6 +140,10 @@ async function main() {
     String(t.patience),
     "--max-epochs",
     String(smoke ? 3 : t.maxEpochs),
+    "--hidden",
+    String(t.hidden),
+    "--dim",
+    String(t.dim),
   ]);
   await stage(python, "pca", join(work, "pca.json"), stageSeconds, [
     ...common,
@@ -200,7 +198,7 @@ async function main() {
     format: "amodal-models/1",
     version: `mmt-${new Date().toISOString().slice(0, 10)}-${forest.sha256.slice(0, 8)}${smoke ? "-smoke" : ""}`,
     created: new Date().toISOString(),
-    rebuild: "npx --yes deno@2.9.6 task train",
+    rebuild: denoTask("train"),
     smoke,
     labels: [...LABELS],
     artifacts,
@@ -268,19 +266,6 @@ async function main() {
     } MB) and manifest.json to ${out}`,
   );
   printSummary(metrics);
-}
-
-/** The service's directory and encoder settings (same variables and defaults as lib/config.ts). */
-function trainConfig() {
-  const env = (k: string) => Deno.env.get(k);
-  const sharedDir = resolve(REPO_ROOT, env("AMODAL_SHARED_DIR") ?? "../shared");
-  return {
-    sharedDir,
-    cacheDir: resolve(REPO_ROOT, env("AMODAL_CACHE_DIR") ?? ".cache"),
-    modelsDir: resolve(REPO_ROOT, env("AMODAL_MODELS_DIR") ?? "models"),
-    audioEncoder: env("AMODAL_AUDIO_ENCODER") ?? "yamnet",
-    imageEncoder: env("AMODAL_IMAGE_ENCODER") ?? "mobilenet_v2",
-  };
 }
 
 function round(x: number): number {

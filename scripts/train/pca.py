@@ -29,7 +29,7 @@ def main():
     p.add_argument("--audio", required=True)
     p.add_argument("--image", required=True)
     p.add_argument("--work", required=True)
-    p.add_argument("--dim", type=int, default=128)
+    p.add_argument("--dim", type=int, required=True)
     p.add_argument("--seed", type=int, default=1234)
     args = p.parse_args()
 

@@ -88,11 +88,13 @@ def main():
     p.add_argument("--work", required=True)
     p.add_argument("--labels", required=True, help="JSON list of the label names")
     p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--batch", type=int, default=1024)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--margin", type=float, default=1.0)
-    p.add_argument("--patience", type=int, default=5)
-    p.add_argument("--max-epochs", type=int, default=300)
+    p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--margin", type=float, required=True)
+    p.add_argument("--patience", type=int, required=True)
+    p.add_argument("--max-epochs", type=int, required=True)
+    p.add_argument("--hidden", type=int, required=True)
+    p.add_argument("--dim", type=int, required=True)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--input-norm", action="store_true", help="L2-normalise encoder embeddings inside each head")
     args = p.parse_args()
@@ -121,8 +123,8 @@ def main():
     yvv = np.array([lab[r["label"]] for r in rvv])
     print(f"translate: train {len(ra)} audio / {len(rv)} image rows, val {len(rva)} / {len(rvv)}, device {device}", flush=True)
 
-    ha = Head(xa.shape[1], input_norm=args.input_norm).to(device)
-    hv = Head(xv.shape[1], input_norm=args.input_norm).to(device)
+    ha = Head(xa.shape[1], args.hidden, args.dim, input_norm=args.input_norm).to(device)
+    hv = Head(xv.shape[1], args.hidden, args.dim, input_norm=args.input_norm).to(device)
     opt = torch.optim.Adam(list(ha.parameters()) + list(hv.parameters()), lr=args.lr)
     t_xa, t_xv = torch.from_numpy(xa).to(device), torch.from_numpy(xv).to(device)
     t_ya, t_yv = torch.from_numpy(ya).to(device), torch.from_numpy(yv).to(device)
@@ -192,7 +194,7 @@ def main():
         "best_epoch": best_epoch, "best_val_loss": best, "epochs_run": len(history), "history": history,
         "train_seconds": train_seconds, "device": device, "torch": torch.__version__,
         "rows": {"train_audio": len(ra), "train_image": len(rv), "val_audio": len(rva), "val_image": len(rvv)},
-        "hyper": {"hidden": 256, "dim": 128, "batch": args.batch, "lr": args.lr, "margin": args.margin,
+        "hyper": {"hidden": args.hidden, "dim": args.dim, "batch": args.batch, "lr": args.lr, "margin": args.margin,
                   "patience": args.patience, "max_epochs": args.max_epochs, "seed": args.seed, "opset": 17,
                   "input_norm": args.input_norm},
     })

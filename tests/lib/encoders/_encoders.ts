@@ -4,18 +4,16 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { loadConfig } from "../../../lib/config.ts";
 import { createSession, type Session } from "../../../lib/backend/onnx.ts";
 import type { EncoderCard } from "../../../lib/encoders/card.ts";
 import { ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
 
-const repoRoot = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-const sharedDir = resolve(repoRoot, Deno.env.get("AMODAL_SHARED_DIR") ?? "../shared");
 /** Shared weights folder. */
-export const WEIGHTS_DIR: string = resolve(repoRoot, Deno.env.get("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights"));
+export const WEIGHTS_DIR: string = loadConfig().weightsDir;
 /** Shared corpus folder. */
-export const CORPUS_DIR: string = resolve(repoRoot, Deno.env.get("AMODAL_CORPUS_DIR") ?? join(sharedDir, "corpus"));
+export const CORPUS_DIR: string = loadConfig().corpusDir;
 
 const loaded = new Map<string, Promise<{ card: EncoderCard; session: Session }>>();
 

@@ -3,15 +3,12 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { loadConfig } from "../../../lib/config.ts";
 import type { LogMelParams } from "../../../lib/features/log_mel.ts";
 import catalog from "../../../models/encoders.json" with { type: "json" };
 
-// Same resolution as lib/config.ts (AMODAL_SHARED_DIR / AMODAL_WEIGHTS_DIR, relative to the repo root).
-const repoRoot = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-const sharedDir = resolve(repoRoot, Deno.env.get("AMODAL_SHARED_DIR") ?? "../shared");
-const weightsDir = resolve(repoRoot, Deno.env.get("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights"));
+const { weightsDir } = loadConfig();
 
 /** The fixture waveform: 15600 int16 samples (16 kHz speech) scaled to [-1, 1]. */
 export function fixtureAudio(): Float32Array {

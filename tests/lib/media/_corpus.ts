@@ -1,16 +1,12 @@
 /**
- * Paths into the shared corpus (read-only), resolved like lib/config.ts:
- * `AMODAL_CORPUS_DIR`, else `<AMODAL_SHARED_DIR or ../shared>/corpus`,
- * relative to the repository root.
+ * Paths into the shared corpus (read-only), as `lib/config.ts` resolves it.
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { loadConfig } from "../../../lib/config.ts";
 
-const repoRoot = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-const sharedDir = resolve(repoRoot, Deno.env.get("AMODAL_SHARED_DIR") ?? "../shared");
-const corpusDir = resolve(repoRoot, Deno.env.get("AMODAL_CORPUS_DIR") ?? join(sharedDir, "corpus"));
+const { corpusDir } = loadConfig();
 
 /** Reads a corpus file by its manifest path (e.g. `images/jray/banjo/0025.jpg`). */
 export function corpusFile(path: string): Promise<Uint8Array> {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { defaultDirs, ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
+import { join } from "node:path";
+import { ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
 import { sha256Hex } from "../../../lib/weights/sha256.ts";
 import { WEIGHTS_DIR } from "../encoders/import/_reference.ts";
 
@@ -58,14 +57,4 @@ Deno.test("ensureEncoders() fails clearly for unknown names and wrong local file
     /Cannot find mobilenet_v1_1\.0_224_quant_embedding_extractor\.tflite with sha256 f409ef4f[\s\S]*sha256 mismatch/,
   );
   await Deno.remove(root, { recursive: true });
-});
-
-Deno.test("defaultDirs() reads AMODAL_* variables relative to the repository root", () => {
-  const root = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-  const cases: Array<[Record<string, string>, { cacheDir: string; weightsDir: string }]> = [
-    [{}, { cacheDir: join(root, ".cache"), weightsDir: resolve(root, "../shared/weights") }],
-    [{ AMODAL_SHARED_DIR: "/data/shared" }, { cacheDir: join(root, ".cache"), weightsDir: "/data/shared/weights" }],
-    [{ AMODAL_CACHE_DIR: "/tmp/c", AMODAL_WEIGHTS_DIR: "w" }, { cacheDir: "/tmp/c", weightsDir: join(root, "w") }],
-  ];
-  for (const [env, expected] of cases) assert.deepEqual(defaultDirs((k) => env[k]), expected);
 });

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LABELS } from "../../../lib/labels.ts";
-import { defaultDirs } from "../../../lib/weights/ensure_encoders.ts";
+import { loadConfig } from "../../../lib/config.ts";
 import { py, PYTHON, pythonHas } from "./_python.ts";
 
-const { weightsDir } = defaultDirs();
+const { weightsDir } = loadConfig();
 const files = { audio: join(weightsDir, "yamnet_class_map.csv"), image: join(weightsDir, "imagenet_labels.txt") };
 const ready = await pythonHas("numpy") && await Deno.stat(files.audio).then(() => true, () => false);
 if (!ready) console.warn(`off-the-shelf tests skipped: no numpy in ${PYTHON} or no ${files.audio}`);

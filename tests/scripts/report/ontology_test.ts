@@ -4,13 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadConfig } from "../../../lib/config.ts";
 import { LABELS } from "../../../lib/labels.ts";
 import { py, PYTHON, pythonHas } from "./_python.ts";
 
-const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const SHARED = resolve(REPO, Deno.env.get("AMODAL_SHARED_DIR") ?? "../shared");
-const ONTOLOGY = resolve(SHARED, "ontology", "ontology.json");
+const ONTOLOGY = resolve(loadConfig().sharedDir, "ontology", "ontology.json");
 const ready = await pythonHas("numpy") &&
   await Deno.stat(ONTOLOGY).then(() => true, () => false);
 if (!ready) console.warn(`report ontology tests skipped: no numpy in ${PYTHON} or no ${ONTOLOGY}`);

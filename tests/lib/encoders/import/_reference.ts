@@ -3,14 +3,11 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { loadConfig } from "../../../../lib/config.ts";
 
-// Same resolution as lib/weights (AMODAL_SHARED_DIR / AMODAL_WEIGHTS_DIR, relative to the repo root).
-const repoRoot = resolve(fileURLToPath(new URL("../../../../", import.meta.url)));
-const sharedDir = resolve(repoRoot, Deno.env.get("AMODAL_SHARED_DIR") ?? "../shared");
 /** The shared weights folder. */
-export const WEIGHTS_DIR: string = resolve(repoRoot, Deno.env.get("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights"));
+export const WEIGHTS_DIR: string = loadConfig().weightsDir;
 
 /** Bytes of a file in the weights folder. */
 export function weightsFile(name: string): Uint8Array {
