@@ -9,7 +9,7 @@
  */
 import type { Config } from "./config.ts";
 import { ProblemError } from "./errors.ts";
-import { sniff } from "./media/sniff.ts";
+import { sniff, unsupportedFormatDetail } from "./media/sniff.ts";
 import { decodeAudio } from "./media/decode_audio.ts";
 import { decodeImage } from "./media/decode_image.ts";
 import { createSession, type Session } from "./backend/onnx.ts";
@@ -152,10 +152,7 @@ export class Pipeline {
 
   async #encode(bytes: Uint8Array, timings: Timings) {
     const kind = sniff(bytes);
-    if (!kind) {
-      const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
-      throw new ProblemError(415, `Not a supported audio or image format (first bytes: ${head || "none"})`);
-    }
+    if (!kind) throw new ProblemError(415, unsupportedFormatDetail(bytes));
     if (kind.modality === "audio") {
       const card = this.#encoders.audio.card;
       const decoded = await timed(
