@@ -1,9 +1,10 @@
 /**
  * Any supported audio file -> mono 16 kHz float samples for the audio encoders.
  *
- * WAV with integer PCM or float samples takes the fast path (our reader, no
- * ffmpeg start-up); everything else, including WAV encodings the fast path
- * does not handle (A-law, µ-law, ADPCM), is decoded by ffmpeg at its own
+ * WAV and AIFF/AIFF-C with integer PCM or float samples take the fast path
+ * (our readers, no ffmpeg start-up); everything else, including WAV and
+ * AIFF-C encodings the fast paths do not handle (A-law, µ-law, ADPCM), is
+ * decoded by ffmpeg at its own
  * rate. Both then go through the same `downmix()` (channel average) and
  * `resample()` (band-limited, to 16 kHz), so a recording gives the same
  * samples whatever format it arrives in.
@@ -14,7 +15,8 @@
 import { ProblemError } from "../errors.ts";
 import { decodeWithFfmpeg } from "./ffmpeg.ts";
 import { downmix, MODEL_SAMPLE_RATE, resample } from "./resample.ts";
-import { type AudioFormat, sniff } from "./sniff.ts";
+import { decodeAiff, isFastPathAiff, readAiffHeader } from "./aiff.ts";
+import { AUDIO_FORMAT_NAMES, type AudioFormat, sniff } from "./sniff.ts";
 import { decodeWav, isFastPathWav, readWavHeader } from "./wav.ts";
 
 /** Options of {@linkcode decodeAudio}. */
@@ -58,14 +60,18 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeAudioOptions
   if (format === undefined) {
     const sniffed = sniff(bytes);
     if (sniffed?.modality !== "audio") {
-      throw new ProblemError(415, `Not a supported audio format (${describe(bytes, sniffed?.format)})`);
+      throw new ProblemError(
+        415,
+        `Not a supported audio format (${describe(bytes, sniffed?.format)}); audio: ${AUDIO_FORMAT_NAMES}`,
+      );
     }
     format = sniffed.format;
   }
 
-  const pcm = format === "wav" && isFastPathWav(readWavHeader(bytes))
-    ? decodeWav(bytes, { maxSeconds })
-    : await decodeWithFfmpeg(bytes, { maxSeconds });
+  let pcm;
+  if (format === "wav" && isFastPathWav(readWavHeader(bytes))) pcm = decodeWav(bytes, { maxSeconds });
+  else if (format === "aiff" && isFastPathAiff(readAiffHeader(bytes))) pcm = decodeAiff(bytes, { maxSeconds });
+  else pcm = await decodeWithFfmpeg(bytes, { maxSeconds });
   const samples = resample(downmix(pcm.channels), pcm.sampleRate, MODEL_SAMPLE_RATE);
   // ceil(maxSeconds * rate) input frames can round to one sample past the limit.
   const limit = Math.round(maxSeconds * MODEL_SAMPLE_RATE);

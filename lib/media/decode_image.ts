@@ -48,7 +48,8 @@
 import { imageSize } from "image-size";
 import { ProblemError } from "../errors.ts";
 import { keepAlive, loadSharp } from "./sharp.ts";
-import { sniff } from "./sniff.ts";
+import { IMAGE_FORMAT_NAMES, sniff } from "./sniff.ts";
+import type { Sharp } from "sharp";
 
 /** Options of {@linkcode decodeImage}. */
 export interface DecodeImageOptions {
@@ -98,10 +99,15 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   const kind = sniff(bytes);
   if (kind?.modality !== "image") {
     const what = kind ? `got ${kind.format} audio` : `first bytes ${hex(bytes)}`;
-    throw new ProblemError(415, `Not a supported image format (${what})`);
+    throw new ProblemError(415, `Not a supported image format (${what}); images: ${IMAGE_FORMAT_NAMES}`);
   }
   const declared = declaredPixels(bytes);
   if (declared !== undefined && declared.width * declared.height > maxPixels) throw overLimit(declared, maxPixels);
+  if (kind.format === "heic") {
+    // Loaded on the first HEIC only: libheif's WASM is ~2 MB to compile and holds its own heap.
+    const { decodeHeic } = await import("./heic.ts");
+    return await decodeHeic(bytes, { maxPixels, size, centralFraction: fraction });
+  }
   const sharp = await loadSharp();
 
   // 1. Header only: dimensions and orientation, no pixel data.
@@ -112,16 +118,40 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeImageOptions
   const rotated = meta.orientation !== undefined && meta.orientation >= 5; // 5..8 swap the axes
   const width = rotated ? frameHeight : meta.width;
   const height = rotated ? meta.width : frameHeight;
+  const input = sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 });
+  return await preprocess(input, { width, height, size, fraction, shrinkOnLoad: SHRINK_ON_LOAD.has(kind.format) });
+}
 
+/**
+ * Steps 4.-7. of the module doc (flatten, central crop, resize, 8-bit sRGB
+ * HWC) on an input already oriented as a person sees it, for decoders that
+ * produce pixels themselves (HEIC) as well as for sharp's own inputs.
+ *
+ * @param input A sharp pipeline reading the image (file bytes, or `raw` pixels).
+ * @param geometry The oriented input size, output size, crop fraction, and
+ *   whether libvips can shrink this input on load (JPEG, WebP).
+ * @returns The preprocessed pixels and the oriented input size.
+ *
+ * @example
+ * ```ts
+ * const sharp = await loadSharp();
+ * const input = sharp(rgba, { raw: { width: 640, height: 480, channels: 4 } });
+ * const { pixels } = await preprocess(input, { width: 640, height: 480, size: 224, fraction: 0.875, shrinkOnLoad: false });
+ * ```
+ */
+export async function preprocess(
+  input: Sharp,
+  geometry: { width: number; height: number; size: number; fraction: number; shrinkOnLoad: boolean },
+): Promise<DecodedImage> {
+  const { width, height, size, fraction } = geometry;
   // 5. tf.image.central_crop box.
   const left = Math.trunc((width - width * fraction) / 2);
   const top = Math.trunc((height - height * fraction) / 2);
   const crop = { left, top, width: width - 2 * left, height: height - 2 * top };
 
   // 2.-4. and 6.-7.
-  let pipeline = sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 })
-    .flatten({ background: "#ffffff" });
-  if (SHRINK_ON_LOAD.has(kind.format) && crop.width >= 2 * size && crop.height >= 2 * size) {
+  let pipeline = input.flatten({ background: "#ffffff" });
+  if (geometry.shrinkOnLoad && crop.width >= 2 * size && crop.height >= 2 * size) {
     // Resize first (enables shrink-on-load) so the crop box becomes size x size, then cut it out.
     const marginX = Math.round(left * size / crop.width);
     const marginY = Math.round(top * size / crop.height);
@@ -168,7 +198,14 @@ export function declaredPixels(bytes: Uint8Array): { width: number; height: numb
   }
 }
 
-function overLimit(size: { width: number; height: number }, maxPixels: number): ProblemError {
+/**
+ * The 422 for an image whose header declares more than `maxPixels` pixels.
+ *
+ * @param size The declared width and height.
+ * @param maxPixels The limit it exceeds.
+ * @returns A problem with `limit` and `pixels` extensions.
+ */
+export function overLimit(size: { width: number; height: number }, maxPixels: number): ProblemError {
   const pixels = size.width * size.height;
   return new ProblemError(
     422,

@@ -8,10 +8,18 @@
  * @module
  */
 
-/** Audio formats {@linkcode sniff} recognises. All but `wav` are decoded by ffmpeg. */
-export type AudioFormat = "wav" | "mp3" | "ogg" | "flac" | "m4a" | "aac" | "webm" | "mp4";
-/** Image formats {@linkcode sniff} recognises, all decoded by sharp. */
-export type ImageFormat = "jpeg" | "png" | "webp" | "gif" | "avif" | "tiff";
+/**
+ * Audio formats {@linkcode sniff} recognises. PCM and float `wav` and `aiff`
+ * are decoded by our own readers, everything else by ffmpeg.
+ */
+export type AudioFormat = "wav" | "aiff" | "mp3" | "ogg" | "flac" | "m4a" | "aac" | "webm" | "mp4";
+/** Image formats {@linkcode sniff} recognises: `heic` is decoded by libheif-js, the rest by sharp. */
+export type ImageFormat = "jpeg" | "png" | "webp" | "gif" | "avif" | "heic" | "tiff";
+
+/** The accepted audio formats as a person names them, for error messages (README's format table says more). */
+export const AUDIO_FORMAT_NAMES = "WAV, AIFF/AIFF-C, MP3, AAC (ADTS), M4A/MP4, Ogg (Vorbis/Opus), FLAC, WebM/Matroska";
+/** The accepted image formats as a person names them, for error messages. */
+export const IMAGE_FORMAT_NAMES = "JPEG, PNG, WebP, GIF, AVIF, HEIC/HEIF, TIFF";
 
 /** What {@linkcode sniff} found. */
 export type Sniffed =
@@ -22,6 +30,12 @@ export type Sniffed =
 const AUDIO_BRANDS = new Set(["M4A ", "M4B ", "M4P ", "F4A ", "F4B "]);
 /** Brands of HEIF images that libheif in sharp decodes (AV1 only: no HEVC in the build). */
 const AVIF_BRANDS = new Set(["avif", "avis"]);
+/**
+ * Brands of other HEIF files (HEVC stills and sequences, and the generic
+ * MIAF/HEIF structure brands), decoded by libheif-js. Checked after the AVIF
+ * brands, since AVIF files list `mif1`/`miaf` too.
+ */
+const HEIF_BRANDS = new Set(["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "mif2", "msf1", "miaf"]);
 /** Generic and video ISO-BMFF brands: ffmpeg decodes their audio track. */
 const VIDEO_BRANDS = new Set([
   "isom",
@@ -99,6 +113,7 @@ function sniffIsoBmff(bytes: Uint8Array): Sniffed | null {
   const brands = [ascii(bytes, 8, 4)];
   for (let at = 16; at + 4 <= end; at += 4) brands.push(ascii(bytes, at, 4));
   if (brands.some((b) => AVIF_BRANDS.has(b))) return { modality: "image", format: "avif" };
+  if (brands.some((b) => HEIF_BRANDS.has(b))) return { modality: "image", format: "heic" };
   if (brands.some((b) => AUDIO_BRANDS.has(b))) return { modality: "audio", format: "m4a" };
   if (brands.some((b) => VIDEO_BRANDS.has(b))) return { modality: "audio", format: "mp4" };
   return null;
@@ -124,6 +139,9 @@ export function sniff(bytes: Uint8Array): Sniffed | null {
   const head4 = ascii(bytes, 0, 4);
   if ((head4 === "RIFF" || head4 === "RF64" || head4 === "BW64") && ascii(bytes, 8, 4) === "WAVE") {
     return { modality: "audio", format: "wav" };
+  }
+  if (head4 === "FORM" && (ascii(bytes, 8, 4) === "AIFF" || ascii(bytes, 8, 4) === "AIFC")) {
+    return { modality: "audio", format: "aiff" };
   }
   if (head4 === "RIFF" && ascii(bytes, 8, 4) === "WEBP") return { modality: "image", format: "webp" };
   if (head4 === "fLaC") return { modality: "audio", format: "flac" };
@@ -154,4 +172,35 @@ export function sniff(bytes: Uint8Array): Sniffed | null {
   if (isAdtsFrame(bytes, 0)) return { modality: "audio", format: "aac" };
   if (isMpegAudioFrame(bytes, 0)) return { modality: "audio", format: "mp3" };
   return null;
+}
+
+/** Formats refused by design, recognised only to name them in the 415 (vector and document formats, BMP). */
+function refusedFormat(bytes: Uint8Array): string | null {
+  // "BM", file size (4), two reserved 16-bit fields that writers leave at 0.
+  if (ascii(bytes, 0, 2) === "BM" && startsWith(bytes, [0, 0, 0, 0], 6)) return "BMP";
+  if (ascii(bytes, 0, 5) === "%PDF-") return "PDF";
+  // SVG is XML: look for the root element in the first kilobyte, after any XML declaration, comments or BOM.
+  const head = new TextDecoder().decode(bytes.subarray(0, 1024));
+  if (/<svg[\s>]/i.test(head)) return "SVG";
+  return null;
+}
+
+/**
+ * The detail of the 415 for bytes {@linkcode sniff} does not recognise: it
+ * names the format when it is one refused by design (BMP, SVG, PDF) and lists
+ * what is accepted.
+ *
+ * @param bytes The rejected upload.
+ * @returns E.g. `Not a supported audio or image format (got BMP); audio: WAV, ...; images: JPEG, ...`.
+ *
+ * @example
+ * ```ts
+ * unsupportedFormatDetail(new TextEncoder().encode("%PDF-1.7")); // "Not a supported audio or image format (got PDF); ..."
+ * ```
+ */
+export function unsupportedFormatDetail(bytes: Uint8Array): string {
+  const refused = refusedFormat(bytes);
+  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  const what = refused ? `got ${refused}` : `first bytes: ${head || "none"}`;
+  return `Not a supported audio or image format (${what}); audio: ${AUDIO_FORMAT_NAMES}; images: ${IMAGE_FORMAT_NAMES}`;
 }

@@ -1,7 +1,8 @@
 /**
  * Real inputs for the fuzz and soak scripts: corpus recordings and photos
  * (`AMODAL_CORPUS_DIR`), plus the same material transcoded into every other
- * supported format, so that every decoder gets real content.
+ * supported format, so that every decoder gets real content (HEIC, which
+ * nothing here can write, from the peer fixtures in `<shared>/fixtures/heic`).
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { createRandom } from "./random.ts";
 import { join } from "node:path";
 import { loadConfig } from "../../lib/config.ts";
 import { encodeWav } from "../../lib/media/encode_wav.ts";
+import { encodeAiff } from "./encode_aiff.ts";
 import { decodeWithFfmpeg, encodeAudio } from "../../lib/media/ffmpeg.ts";
 import { downmix } from "../../lib/media/resample.ts";
 import { keepAlive, loadSharp } from "../../lib/media/sharp.ts";
@@ -90,6 +92,12 @@ export async function fuzzSeeds(
     modality: "audio",
     bytes: encodeWav(mono, pcm.sampleRate),
   });
+  seeds.push({
+    name: `aiff-c sowt 24-bit of corpus:${audioPath}`,
+    format: "aiff",
+    modality: "audio",
+    bytes: encodeAiff({ channels: [mono], sampleRate: pcm.sampleRate, bits: 24, compression: "sowt" }),
+  });
   for (const format of ["mp3", "ogg", "m4a", "webm"] as const) {
     const bytes = await encodeAudio(mono, pcm.sampleRate, format);
     seeds.push({ name: `${format} of corpus:${audioPath}`, format, modality: "audio", bytes });
@@ -107,6 +115,20 @@ export async function fuzzSeeds(
       modality: "image",
       bytes: new Uint8Array(out).slice(),
     });
+  }
+  // sharp-wasm writes no HEVC: HEIC seeds are Nokia's conformance stills (a plain item, a grid, rotation + crop).
+  const heicDir = join(loadConfig().sharedDir, "fixtures/heic");
+  for (const file of ["C002.heic", "grid_960x640.heic", "C014.heic"]) {
+    try {
+      seeds.push({
+        name: `fixtures:heic/${file}`,
+        format: "heic",
+        modality: "image",
+        bytes: await Deno.readFile(join(heicDir, file)),
+      });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error; // no peer fixtures here: fuzz without HEIC
+    }
   }
   return seeds;
 }

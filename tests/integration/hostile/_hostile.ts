@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeWav } from "../../../lib/media/encode_wav.ts";
+import { encodeAiff } from "../../../scripts/shared/encode_aiff.ts";
 import { encodeAudio } from "../../../lib/media/ffmpeg.ts";
 import type { RunningService } from "../../../main.ts";
 import { keepAlive, loadSharp } from "../../../lib/media/sharp.ts";
@@ -178,9 +179,9 @@ export function testSignal(rate: number, seconds = 1.5): Float32Array {
 }
 
 /** Audio formats of the suite (the service's list). */
-export const AUDIO_FORMATS = ["wav", "mp3", "ogg", "flac", "m4a", "webm"] as const;
+export const AUDIO_FORMATS = ["wav", "aiff", "mp3", "ogg", "flac", "m4a", "webm"] as const;
 /** Image formats of the suite (the service's list). */
-export const IMAGE_FORMATS = ["jpeg", "png", "webp", "gif", "avif", "tiff"] as const;
+export const IMAGE_FORMATS = ["jpeg", "png", "webp", "gif", "avif", "heic", "tiff"] as const;
 
 /** One valid file per audio format, made here (no binary fixtures). */
 export async function validAudio(): Promise<Record<(typeof AUDIO_FORMATS)[number], Uint8Array>> {
@@ -188,6 +189,7 @@ export async function validAudio(): Promise<Record<(typeof AUDIO_FORMATS)[number
   const signal = testSignal(rate);
   return {
     wav: encodeWav(signal, rate),
+    aiff: encodeAiff({ channels: [signal], sampleRate: rate }),
     mp3: await encodeAudio(signal, rate, "mp3"),
     ogg: await encodeAudio(signal, rate, "ogg"),
     flac: await encodeAudio(signal, rate, "flac"),
@@ -211,6 +213,11 @@ export async function validImages(): Promise<Record<(typeof IMAGE_FORMATS)[numbe
   );
   const out = {} as Record<(typeof IMAGE_FORMATS)[number], Uint8Array>;
   // Copies: the buffers sharp hands back may be views into memory it reuses.
-  for (const format of IMAGE_FORMATS) out[format] = (await encodeImage(new Uint8Array(pixels), raw, format)).slice();
+  for (const format of IMAGE_FORMATS) {
+    // sharp-wasm writes no HEVC: the HEIC is Nokia's simplest conformance file (one 1280x720 item).
+    out[format] = format === "heic"
+      ? await Deno.readFile(join(SHARED, "fixtures/heic/C002.heic"))
+      : (await encodeImage(new Uint8Array(pixels), raw, format)).slice();
+  }
   return out;
 }

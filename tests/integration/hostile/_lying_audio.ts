@@ -7,6 +7,7 @@
  * @module
  */
 import { buildWav, int16Bytes } from "../../lib/media/_audio.ts";
+import { encodeAiff } from "../../../scripts/shared/encode_aiff.ts";
 import { indexOfTag, testSignal } from "./_hostile.ts";
 
 /** A hostile file and the statuses it may get (default: 200 or any 4xx). */
@@ -131,5 +132,37 @@ export function lyingWebms(webm: Uint8Array): LyingFile[] {
     { name: "webm NaN Hz", body: patched(webm, (v) => v.setFloat64(rate, NaN)) },
     { name: "webm 0 channels", body: patched(webm, (_, b) => (b[channels] = 0)) },
     { name: "webm 255 channels", body: patched(webm, (_, b) => (b[channels] = 255)) },
+  ];
+}
+
+/** AIFF headers that lie, around 0.5 s of real 16-bit samples. */
+export function lyingAiffs(): LyingFile[] {
+  const spec = { channels: [testSignal(16000, 0.5)], sampleRate: 16000 };
+  const patched = (tag: string, at: number, write: (view: DataView, body: number) => void) => {
+    const bytes = encodeAiff(spec);
+    write(new DataView(bytes.buffer), indexOfTag(bytes, tag) + 8 + at);
+    return bytes;
+  };
+  return [
+    { name: "aiff 0 channels", body: encodeAiff({ ...spec, lie: { channels: 0 } }), expect: UNDECODABLE },
+    { name: "aiff -1 channels", body: encodeAiff({ ...spec, lie: { channels: -1 } }), expect: UNDECODABLE },
+    { name: "aiff 32767 channels", body: encodeAiff({ ...spec, lie: { channels: 32767 } }), expect: UNDECODABLE },
+    { name: "aiff SSND declaring 4 GiB", body: encodeAiff({ ...spec, lie: { ssndSize: 0xfffffff0 } }) },
+    { name: "aiff COMM declaring 2^32-1 frames", body: encodeAiff({ ...spec, lie: { frames: 0xffffffff } }) },
+    {
+      name: "aiff COMM declaring 4 GiB",
+      body: encodeAiff({ ...spec, lie: { commSize: 0xfffffff0 } }),
+      expect: UNDECODABLE,
+    },
+    { name: "aiff COMM of 2 bytes", body: encodeAiff({ ...spec, lie: { commSize: 2 } }), expect: UNDECODABLE },
+    // 80-bit rate with the largest exponent (about 1e4932) and with exponent 0 (denormal, about 0).
+    { name: "aiff rate 1e4932 Hz", body: patched("COMM", 8, (v, at) => v.setUint16(at, 0x7ffe)), expect: UNDECODABLE },
+    { name: "aiff rate ~0 Hz", body: patched("COMM", 8, (v, at) => v.setUint16(at, 0)), expect: UNDECODABLE },
+    {
+      name: "aiff SSND offset 2 GiB",
+      body: patched("SSND", 0, (v, at) => v.setUint32(at, 0x7fffffff)),
+      expect: UNDECODABLE,
+    },
+    { name: "aiff 0-bit samples", body: patched("COMM", 6, (v, at) => v.setInt16(at, 0)), expect: UNDECODABLE },
   ];
 }

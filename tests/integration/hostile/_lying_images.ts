@@ -144,3 +144,20 @@ export function tiffWithSize(width: number, height: number): Uint8Array {
   });
   return out;
 }
+
+/**
+ * A HEIC whose every `ispe` (image spatial extent) box claims `width` x
+ * `height`: the primary item, its tiles and thumbnails alike.
+ */
+export function heicWithSize(heic: Uint8Array, width: number, height: number): Uint8Array {
+  const out = heic.slice();
+  const view = new DataView(out.buffer);
+  let patched = 0;
+  for (let at = indexOfTag(out, "ispe"); at >= 0; at = indexOfTag(out, "ispe", at + 4)) {
+    view.setUint32(at + 8, width); // after the tag: version/flags (4), width, height
+    view.setUint32(at + 12, height);
+    patched++;
+  }
+  if (patched === 0) throw new Error("no ispe box in the HEIC");
+  return out;
+}

@@ -12,13 +12,14 @@ import {
   startHostileService,
   validAudio,
 } from "./_hostile.ts";
-import { lyingFlacs, lyingM4as, lyingMp3s, lyingOggs, lyingWavs, lyingWebms } from "./_lying_audio.ts";
+import { lyingAiffs, lyingFlacs, lyingM4as, lyingMp3s, lyingOggs, lyingWavs, lyingWebms } from "./_lying_audio.ts";
 
 type Format = (typeof AUDIO_FORMATS)[number];
 
 /** Magic bytes each format is sniffed by. */
 const MAGIC: Record<Format, Uint8Array | string> = {
   wav: "RIFF\x00\x10\x00\x00WAVEfmt ",
+  aiff: "FORM\x00\x10\x00\x00AIFFCOMM",
   mp3: new Uint8Array([0xff, 0xfb, 0x90, 0x64]),
   ogg: "OggS\x00\x02",
   flac: "fLaC\x00\x00\x00\x22",
@@ -33,7 +34,9 @@ const MAGIC: Record<Format, Uint8Array | string> = {
  */
 function mutations(format: Format, valid: Uint8Array, seed: number): HostileCase[] {
   const rand = random(seed);
-  const cases: HostileCase[] = cutPoints(valid.length, rand, format === "wav" ? 6 : 1).map((cut) => ({
+  const cases: HostileCase[] = cutPoints(valid.length, rand, format === "wav" || format === "aiff" ? 6 : 1).map((
+    cut,
+  ) => ({
     name: `${format} cut at ${cut}/${valid.length}`,
     body: valid.slice(0, cut),
   }));
@@ -60,6 +63,7 @@ Deno.test("POST /v1/embed survives hostile audio of every format", serverTest, a
   const valid = await validAudio();
   const lying: Record<Format, HostileCase[]> = {
     wav: lyingWavs(),
+    aiff: lyingAiffs(),
     mp3: lyingMp3s(valid.mp3),
     ogg: lyingOggs(valid.ogg),
     flac: lyingFlacs(valid.flac),

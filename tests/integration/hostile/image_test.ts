@@ -5,6 +5,7 @@ import {
   flipBytes,
   type HostileCase,
   IMAGE_FORMATS,
+  indexOfTag,
   magicOnNoise,
   random,
   rss,
@@ -16,6 +17,7 @@ import {
   avifWithSize,
   gifManyFrames,
   gifWithScreen,
+  heicWithSize,
   jpegWithSize,
   pngHugeChunk,
   pngWithSize,
@@ -32,6 +34,7 @@ const MAGIC: Record<Format, Uint8Array | string> = {
   webp: "RIFF\x00\x10\x00\x00WEBPVP8 ",
   gif: "GIF89a",
   avif: "\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf",
+  heic: "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
   tiff: "II*\x00\x08\x00\x00\x00",
 };
 
@@ -69,6 +72,17 @@ function lyingHeaders(valid: Record<Format, Uint8Array>): Record<Format, Hostile
     avif: [
       { name: "avif ispe 100000x100000", body: avifWithSize(valid.avif, 100000, 100000), expect: TOO_BIG },
       { name: "avif ispe 0x0", body: avifWithSize(valid.avif, 0, 0), expect: [422] },
+    ],
+    heic: [
+      { name: "heic ispe 100000x100000", body: heicWithSize(valid.heic, 100000, 100000), expect: TOO_BIG },
+      { name: "heic ispe 0x0", body: heicWithSize(valid.heic, 0, 0), expect: [422] },
+      {
+        name: "heic ispe 7000x7000 over 1280x720 of data",
+        body: heicWithSize(valid.heic, 7000, 7000),
+        expect: TOO_BIG,
+      },
+      { name: "heic cut inside the meta box", body: valid.heic.slice(0, 200), expect: [422] },
+      { name: "heic meta box only", body: valid.heic.slice(0, indexOfTag(valid.heic, "mdat") + 4), expect: [422] },
     ],
     tiff: [
       { name: "tiff 100000x100000", body: tiffWithSize(100000, 100000), expect: TOO_BIG },

@@ -69,7 +69,14 @@ Deno.test("sniff() reads WAV containers and ISO-BMFF brands", () => {
     ["ftyp qt", ftyp("qt  "), { modality: "audio", format: "mp4" }],
     ["ftyp avif", ftyp("avif", "mif1", "miaf"), { modality: "image", format: "avif" }],
     ["ftyp mif1 with avif compatible", ftyp("mif1", "avif"), { modality: "image", format: "avif" }],
-    ["ftyp heic (no HEVC decoder)", ftyp("heic", "mif1", "heic"), null],
+    ["ftyp heic", ftyp("heic", "mif1", "heic"), { modality: "image", format: "heic" }],
+    ["ftyp mif1 with heic compatible", ftyp("mif1", "mif1", "heic"), { modality: "image", format: "heic" }],
+    ["ftyp msf1 (HEIF sequence with a primary item)", ftyp("msf1", "heic", "iso8"), {
+      modality: "image",
+      format: "heic",
+    }],
+    ["FORM AIFF", ascii("FORM\0\0\0\x04AIFF"), { modality: "audio", format: "aiff" }],
+    ["FORM AIFC", ascii("FORM\0\0\0\x04AIFC"), { modality: "audio", format: "aiff" }],
     ["BigTIFF", new Uint8Array([0x49, 0x49, 0x2b, 0, 8, 0, 0, 0]), { modality: "image", format: "tiff" }],
     ["Matroska", new Uint8Array([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81]), {
       modality: "audio",
