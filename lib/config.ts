@@ -51,6 +51,8 @@ export interface Config {
   cacheDir: string;
   /** Folder with trained artifacts (translator, forest, manifest). @default "models" */
   modelsDir: string;
+  /** Python interpreter of the offline training and report stages (`AMODAL_PYTHON`). @default "/usr/bin/python3" */
+  python: string;
   /** Default audio encoder name (a card in models/encoders.json). @default "yamnet" */
   audioEncoder: string;
   /** Default image encoder name. @default "mobilenet_v2" */
@@ -116,6 +118,7 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     weightsDir: resolve(REPO_ROOT, env("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights")),
     cacheDir: resolve(REPO_ROOT, env("AMODAL_CACHE_DIR") ?? ".cache"),
     modelsDir: resolve(REPO_ROOT, env("AMODAL_MODELS_DIR") ?? "models"),
+    python: env("AMODAL_PYTHON") ?? "/usr/bin/python3",
     audioEncoder: env("AMODAL_AUDIO_ENCODER") ?? "yamnet",
     imageEncoder: env("AMODAL_IMAGE_ENCODER") ?? "mobilenet_v2",
     apiKeysFile: env("AMODAL_API_KEYS_FILE") || undefined,
