@@ -69,10 +69,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
   const url = `http://127.0.0.1:${port}`;
   const cacheDir = options.cacheDir ?? ".cache";
   const args = ["run", ...await startTaskFlags({ loopback: false }), "main.ts"];
-  if (options.allowFfi) {
-    // As `deno task start:node`: the full lockfile (onnxruntime-node is not in the lean deno.serve.lock) and FFI.
-    args.splice(1, args.length - 2, "--allow-ffi", ...args.slice(1, -1).filter((f) => !/^--(lock=|frozen)/.test(f)));
-  }
+  if (options.allowFfi) args.splice(1, 0, "--allow-ffi");
   const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
