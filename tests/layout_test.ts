@@ -23,7 +23,7 @@ const SERVICE_PACKAGES = new Set([
   "wavefile",
   "@alexanderolsen/libsamplerate-js",
   "fft.js",
-  "heic-decode",
+  "libheif-js",
   "@hono/zod-openapi",
   "zod",
 ]);

@@ -159,16 +159,22 @@ export async function createSession(
   return wrap(session, provider, ort.Tensor);
 }
 
-/** onnxruntime-node's module, loaded on first use (it needs FFI). */
-type NativeOrt = typeof import("onnxruntime-node");
+/**
+ * onnxruntime-node (288 MB installed), loaded on first use (it needs FFI). Kept out of the import map and imported
+ * through a variable so that `deno task start` neither installs nor loads it unless `AMODAL_BACKEND=node`
+ * (`deno task start:node`, which also grants `--allow-ffi`).
+ */
+const NATIVE_ORT = "npm:onnxruntime-node@1.30.0";
+/** Its API as used here: the same `onnxruntime-common` surface as onnxruntime-web (no type import, which would pull it in). */
+type NativeOrt = Pick<typeof ort, "InferenceSession" | "Tensor">;
 let nativeOrt: Promise<NativeOrt> | undefined;
 
 /** Native CPU session: threads are per session (intra-op), unlike WASM's process-wide pool. */
 async function createNativeSession(model: Uint8Array | string, opts: SessionOptions): Promise<Session> {
-  nativeOrt ??= import("onnxruntime-node").catch((error) => {
+  nativeOrt ??= (import(NATIVE_ORT) as Promise<NativeOrt>).catch((error) => {
     nativeOrt = undefined;
     throw new Error(
-      `Cannot load onnxruntime-node (backend "node"; run with --allow-ffi): ${
+      `Cannot load onnxruntime-node (backend "node"; start with \`deno task start:node\`, or add --allow-ffi): ${
         error instanceof Error ? error.message : error
       }`,
     );

@@ -34,7 +34,7 @@
  */
 
 import { ProblemError } from "../errors.ts";
-import { type DecodedImage, overLimit, preprocess } from "./decode_image.ts";
+import { type DecodedImage, overLimit, preprocess } from "./preprocess_image.ts";
 import { loadSharp } from "./sharp.ts";
 
 /** Limits and output geometry of {@linkcode decodeHeic}, as {@linkcode decodeImage} passes them. */

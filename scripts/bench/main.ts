@@ -6,7 +6,7 @@
  * 2. Cold start: spawn -> first successful request, with the encoders cached
  *    (median of several), and once with an empty cache dir (import included).
  * 3. Warm latency per input, sequential, with the Server-Timing stage split.
- * 4. Load: wrk at concurrency 1, 2, 4, 8 on mixed image/audio, and images only
+ * 4. Load: the bench's own keep-alive client (separate process) at concurrency 1, 2, 4, 8 on mixed image/audio, and images only
  *    at 4; peak RSS of the server process afterwards.
  * 5. The limit: encoder forward time on onnxruntime-web vs onnxruntime-node,
  *    MACs from the ONNX graph.
@@ -33,7 +33,7 @@ import type { AudioPreprocess, ImagePreprocess } from "../../lib/encoders/card.t
 import { type BenchInput, makeBenchInputs } from "./inputs.ts";
 import { startServer } from "./server_process.ts";
 import { type LatencyResult, measureLatency } from "./http_latency.ts";
-import { hasWrk, runWrk } from "./wrk_load.ts";
+import { measureCeiling, runLoad } from "./load.ts";
 import { type LimitInput, measureLimit } from "./limit.ts";
 import { measureForward } from "./forward_time.ts";
 import { loadAverage, machineInfo } from "./machine.ts";
@@ -120,29 +120,31 @@ async function main(): Promise<void> {
     throw error;
   }
   const load: BenchResults["load"] = { mixed: [], mixedInputs: MIXED, images: {} };
-  if (await hasWrk()) {
-    const durationS = quick ? 1 : 10;
-    const mixedBodies = MIXED.map((n) => byName.get(n)!.bytes);
-    for (const connections of quick ? [1, 2] : [1, 2, 4, 8]) {
-      const r = await runWrk(server.url + endpoint, mixedBodies, { connections, durationS });
-      load.mixed.push(r);
-      log(
-        `mixed c=${connections}: ${r.requestsPerSecond} req/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, errors ${r.errors}`,
-      );
-    }
-    for (const name of ["jpeg_224x224", "jpeg_1280x960"]) {
-      const r = await runWrk(server.url + endpoint, [byName.get(name)!.bytes], { connections: 4, durationS });
-      load.images[name] = r;
-      log(
-        `${name} c=4: ${r.requestsPerSecond} req/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, errors ${r.errors}`,
-      );
-    }
-  } else {
-    load.error = "wrk not found on PATH (apt-get install wrk)";
+  const durationS = quick ? 1 : 10;
+  const mixedBodies = MIXED.map((n) => byName.get(n)!.bytes);
+  for (const connections of quick ? [1, 2] : [1, 2, 4, 8]) {
+    const r = await runLoad(server.url + endpoint, mixedBodies, { connections, durationS });
+    load.mixed.push(r);
+    log(
+      `mixed c=${connections}: ${r.requestsPerSecond} req/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, errors ${r.errors}`,
+    );
+  }
+  for (const name of ["jpeg_224x224", "jpeg_1280x960"]) {
+    const r = await runLoad(server.url + endpoint, [byName.get(name)!.bytes], { connections: 4, durationS });
+    load.images[name] = r;
+    log(
+      `${name} c=4: ${r.requestsPerSecond} req/s, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms, errors ${r.errors}`,
+    );
   }
   const peakRssMb = server.peakRssMb();
   log(`peak RSS ${peakRssMb} MB`);
   await server.close();
+  // The generator's own ceiling, with the largest mixed body, while the service is down (no CPU shared with it).
+  const largest = mixedBodies.reduce((a, b) => (b.length > a.length ? b : a));
+  load.ceiling = await measureCeiling(largest, { connections: quick ? 2 : 8, durationS });
+  log(
+    `load generator ceiling (empty Hono route, c=${load.ceiling.connections}): ${load.ceiling.requestsPerSecond} req/s`,
+  );
 
   // 5. The limit.
   const limit = await measureLimit(await limitInputs(config, byName), {
@@ -260,7 +262,7 @@ async function measureLevers(
         });
         p50Ms[name] = r.total.p50;
       }
-      const c4 = await runWrk(server.url + probe.path, [byName.get("jpeg_224x224")!.bytes], {
+      const c4 = await runLoad(server.url + probe.path, [byName.get("jpeg_224x224")!.bytes], {
         connections: 4,
         durationS: quick ? 1 : 6,
       });

@@ -122,7 +122,7 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
     lines.push(`- Empty cache dir: failed: ${r.coldStart.emptyCacheError}`);
   }
 
-  lines.push("", "### Load (wrk, closed loop)", "");
+  lines.push("", "### Load (closed loop, the bench's keep-alive client in its own process)", "");
   if (r.load.error) lines.push(r.load.error);
   else {
     lines.push(
@@ -141,6 +141,15 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
       lines.push(
         `| ${name} only | ${x.connections} | ${x.requestsPerSecond} | ${x.latencyMs.p50} | ${x.latencyMs.p95} | ` +
           `${x.latencyMs.p99} | ${x.errors} |`,
+      );
+    }
+    if (r.load.ceiling) {
+      const c = r.load.ceiling;
+      lines.push(
+        "",
+        `Load generator ceiling (same client, largest mixed body, against an empty Hono route): ` +
+          `${c.requestsPerSecond} req/s at ${c.connections} connections, p50 ${c.latencyMs.p50} ms; ` +
+          "rates well below it are the service's, not the client's.",
       );
     }
   }

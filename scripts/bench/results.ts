@@ -6,7 +6,7 @@
  */
 import type { machineInfo } from "./machine.ts";
 import type { LatencyResult } from "./http_latency.ts";
-import type { LoadResult } from "./wrk_load.ts";
+import type { LoadResult } from "./load.ts";
 import type { LimitResult } from "./limit.ts";
 
 /** One target and its measured value. */
@@ -29,7 +29,14 @@ export interface BenchResults {
   inputs: { name: string; description: string; bytes: number }[];
   coldStart: { cachedMs: number[]; cachedMedianMs: number; emptyCacheMs?: number; emptyCacheError?: string };
   latency: Record<string, LatencyResult>;
-  load: { mixed: LoadResult[]; mixedInputs: string[]; images: Record<string, LoadResult>; error?: string };
+  load: {
+    mixed: LoadResult[];
+    mixedInputs: string[];
+    images: Record<string, LoadResult>;
+    /** The load generator against an empty Hono route: its own ceiling. */
+    ceiling?: LoadResult;
+    error?: string;
+  };
   peakRssMb: number;
   limit: LimitResult[];
   levers?: LeverResult[];

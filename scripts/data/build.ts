@@ -2,14 +2,18 @@
  * `deno task data`: builds the instrument dataset under `data/` and writes
  * `data/manifest.jsonl` (format: scripts/dataset/manifest.ts).
  *
- * Steps: check apt packages; cut clips from corpus recordings; render GM
- * soundfonts with fluidsynth; cut Hydrogen kit samples; list corpus photos;
- * render allowlisted icon drawings; assign splits; write the manifest,
+ * Steps: cut clips from corpus recordings; render the npm GM soundfonts with
+ * spessasynth; render the shared WebAudioFont banks with a sampler; (opt-in
+ * `--with-debian`: the Debian soundfonts and Hydrogen kits); list corpus
+ * photos; render allowlisted icon drawings; assign splits; write the manifest,
  * `build.json` and (full build) the counts in docs/data.md. Every unit of
  * work leaves a record in `data/.units/`, so a re-run skips finished work;
  * the manifest is rebuilt from the records, deterministically for a seed.
  *
- * Usage: `deno task data [--small] [--seed N] [--out DIR] [--no-card]`
+ * Nothing outside Deno and npm runs, and nothing installed on the machine
+ * changes the default build: same seed, same manifest, on any machine.
+ *
+ * Usage: `deno task data [--small] [--seed N] [--out DIR] [--no-card] [--with-debian]`
  *
  * @module
  */
@@ -22,9 +26,10 @@ import { assignSplits } from "../dataset/splits.ts";
 import type { BuildContext, Candidate } from "./common.ts";
 import { corpusAudio, corpusPhotos, readCorpusManifest, sampleRows } from "./corpus.ts";
 import { hydrogenClips, listKitSamples } from "./hydrogen.ts";
-import { planRenders, renderSoundfonts } from "./render_gm.ts";
+import { DEBIAN_SOUNDFONTS, planRenders, renderSoundfonts, SOUNDFONTS } from "./render_gm.ts";
+import { planWebAudioFont, readWebAudioFontManifest, renderWebAudioFont, type Skipped } from "./webaudiofont.ts";
 import { renderDrawings, writeContactSheet } from "./drawings.ts";
-import { ensurePackages } from "./requirements.ts";
+import { checkDebianExtras } from "./requirements.ts";
 import { createProgress } from "./progress.ts";
 import { updateDataCard } from "./data_card.ts";
 
@@ -40,6 +45,10 @@ export interface BuildOptions {
   small?: boolean;
   /** Progress reporter. @default a bar on stderr */
   progress?: (stage: string, done: number, total: number) => void;
+  /** Also render the Debian soundfonts and cut the Hydrogen kits (must be installed). @default false */
+  withDebian?: boolean;
+  /** WebAudioFont preset folder. @default `<AMODAL_SHARED_DIR>/soundbanks/webaudiofont` */
+  webAudioFontDir?: string;
 }
 
 /** What {@link buildDataset} produced. */
@@ -48,6 +57,8 @@ export interface BuildResult {
   manifestPath: string;
   seconds: number;
   missingDrawings: string[];
+  /** Sound-bank presets skipped because they did not parse or decode. */
+  skipped: Skipped[];
 }
 
 const SMALL_LABELS: readonly Label[] = ["cello", "drums", "guitar"];
@@ -74,7 +85,8 @@ export async function buildDataset(options: BuildOptions = {}): Promise<BuildRes
     small,
     progress: options.progress ?? createProgress(),
   };
-  await ensurePackages();
+  const withDebian = options.withDebian ?? false;
+  if (withDebian) checkDebianExtras();
   await Deno.mkdir(ctx.dataDir, { recursive: true });
 
   const rows = await readCorpusManifest(ctx.corpusDir);
@@ -83,12 +95,24 @@ export async function buildDataset(options: BuildOptions = {}): Promise<BuildRes
   const candidates: Candidate[] = [];
 
   candidates.push(...await corpusAudio(ctx, small ? sampleRows(audioRows, 4, SMALL_LABELS) : audioRows));
+  const soundfonts = withDebian ? [...SOUNDFONTS, ...DEBIAN_SOUNDFONTS] : SOUNDFONTS;
   const jobs = small
-    ? planRenders({ perLabel: 8, minPerProgram: 8, labels: SMALL_LABELS, maxPrograms: 1 })
-    : planRenders({ perLabel: 160, minPerProgram: 12 });
+    ? planRenders({ perLabel: 8, minPerProgram: 8, labels: SMALL_LABELS, maxPrograms: 1, soundfonts })
+    : planRenders({ perLabel: 160, minPerProgram: 12, soundfonts });
   candidates.push(...await renderSoundfonts(ctx, jobs));
-  const kitSamples = (await listKitSamples()).filter((s) => !small || SMALL_LABELS.includes(s.label));
-  candidates.push(...await hydrogenClips(ctx, kitSamples, small ? 2 : 60));
+  const waf = await readWebAudioFontManifest(options.webAudioFontDir);
+  const wafJobs = small
+    ? planWebAudioFont(waf.entries, { perLabel: 6, minPerPreset: 6, labels: SMALL_LABELS, maxPresets: 1 })
+    : planWebAudioFont(waf.entries, { perLabel: 120, minPerPreset: 6 });
+  const rendered = await renderWebAudioFont(ctx, wafJobs, {
+    foreign: waf.foreign,
+    ...(options.webAudioFontDir ? { dir: options.webAudioFontDir } : {}),
+  });
+  candidates.push(...rendered.candidates);
+  if (withDebian) {
+    const kitSamples = (await listKitSamples()).filter((s) => !small || SMALL_LABELS.includes(s.label));
+    candidates.push(...await hydrogenClips(ctx, kitSamples, small ? 2 : 60));
+  }
   candidates.push(...corpusPhotos(small ? sampleRows(imageRows, 24, ["drums", "guitar"]) : imageRows));
   const drawings = await renderDrawings(ctx, small ? SMALL_LABELS : LABELS);
   candidates.push(...drawings.candidates);
@@ -112,13 +136,21 @@ export async function buildDataset(options: BuildOptions = {}): Promise<BuildRes
   await Deno.writeTextFile(
     join(ctx.dataDir, "build.json"),
     JSON.stringify(
-      { seed: ctx.seed, small, items: items.length, seconds: Math.round(seconds), missingDrawings: drawings.missing },
+      {
+        seed: ctx.seed,
+        small,
+        withDebian,
+        items: items.length,
+        seconds: Math.round(seconds),
+        missingDrawings: drawings.missing,
+        skipped: rendered.skipped,
+      },
       null,
       2,
     ) +
       "\n",
   );
-  return { items, manifestPath, seconds, missingDrawings: drawings.missing };
+  return { items, manifestPath, seconds, missingDrawings: drawings.missing, skipped: rendered.skipped };
 }
 
 if (import.meta.main) {
@@ -129,12 +161,18 @@ if (import.meta.main) {
       seed: { type: "string", default: "42" },
       out: { type: "string" },
       "no-card": { type: "boolean", default: false },
+      "with-debian": { type: "boolean", default: false },
     },
   });
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new RangeError(`--seed must be an integer, got "${values.seed}"`);
   try {
-    const result = await buildDataset({ small: values.small, seed, ...(values.out ? { dataDir: values.out } : {}) });
+    const result = await buildDataset({
+      small: values.small,
+      seed,
+      withDebian: values["with-debian"],
+      ...(values.out ? { dataDir: values.out } : {}),
+    });
     const bySplit = new Map<string, number>();
     for (const item of result.items) {
       bySplit.set(`${item.modality} ${item.split}`, (bySplit.get(`${item.modality} ${item.split}`) ?? 0) + 1);
@@ -144,8 +182,11 @@ if (import.meta.main) {
     if (result.missingDrawings.length > 0) {
       console.log(`Allowlisted icons not in their sets: ${result.missingDrawings.join(", ")}`);
     }
+    if (result.skipped.length > 0) {
+      console.log(`Skipped sound-bank presets (did not parse or decode): ${result.skipped.length}`);
+    }
     if (!values.small && !values.out && !values["no-card"]) {
-      await updateDataCard(join(REPO_ROOT, "docs/data.md"), result.items);
+      await updateDataCard(join(REPO_ROOT, "docs/data.md"), result.items, result.skipped);
       console.log("Updated the counts in docs/data.md");
     }
   } catch (error) {

@@ -25,9 +25,13 @@ const SECTIONS = [
  * split by file.
  *
  * @param items Manifest items.
+ * @param skipped Sound-bank presets the build skipped (did not parse or decode).
  * @returns Markdown text.
  */
-export function countsMarkdown(items: readonly ManifestItem[]): string {
+export function countsMarkdown(
+  items: readonly ManifestItem[],
+  skipped: readonly { file: string; reason: string }[] = [],
+): string {
   const out: string[] = [];
   const count = (f: (i: ManifestItem) => boolean) => items.reduce((n, i) => n + (f(i) ? 1 : 0), 0);
   out.push(
@@ -87,6 +91,20 @@ export function countsMarkdown(items: readonly ManifestItem[]): string {
   out.push("These (modality, label) pairs had too few groups to keep whole groups apart; their files were");
   out.push("assigned to splits individually (all clips of one file stay together).", "");
   for (const [key, labels] of [...byFile].sort()) out.push(`- ${key}: ${[...labels].sort().join(", ")}`);
+  out.push("", "### Audio sources (items per source, labels covered, licence)", "");
+  out.push("| source | items | labels | licence |", "|---|---:|---:|---|");
+  const sources = [...new Set(items.filter((i) => i.modality === "audio").map((i) => i.source))].sort();
+  for (const source of sources) {
+    const of = items.filter((i) => i.modality === "audio" && i.source === source);
+    const licences = [...new Set(of.map((i) => i.license))].sort();
+    out.push(
+      `| ${source} | ${of.length} | ${new Set(of.map((i) => i.label)).size} | ${
+        licences.length > 3 ? `${licences.length} licences (see items)` : licences.join("; ")
+      } |`,
+    );
+  }
+  out.push("", `Sound-bank presets skipped (did not parse or decode): ${skipped.length}.`);
+  for (const s of skipped) out.push(`- ${s.file}: ${s.reason}`);
   const heldout = new Set(items.filter((i) => i.split === "heldout").map((i) => `${i.modality} ${i.source}`));
   out.push("", `Held-out sources: ${[...heldout].sort().join(", ") || "none"}.`);
   return out.join("\n");
@@ -97,15 +115,20 @@ export function countsMarkdown(items: readonly ManifestItem[]): string {
  *
  * @param docPath Path of docs/data.md.
  * @param items Manifest items.
+ * @param skipped Sound-bank presets the build skipped.
  */
-export async function updateDataCard(docPath: string, items: readonly ManifestItem[]): Promise<void> {
+export async function updateDataCard(
+  docPath: string,
+  items: readonly ManifestItem[],
+  skipped: readonly { file: string; reason: string }[] = [],
+): Promise<void> {
   let doc = "";
   try {
     doc = await Deno.readTextFile(docPath);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const section = `${START}\n${countsMarkdown(items)}\n${END}`;
+  const section = `${START}\n${countsMarkdown(items, skipped)}\n${END}`;
   const a = doc.indexOf(START);
   const b = doc.indexOf(END);
   doc = a >= 0 && b > a ? doc.slice(0, a) + section + doc.slice(b + END.length) : `${doc}\n## Counts\n\n${section}\n`;

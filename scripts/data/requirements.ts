@@ -1,51 +1,41 @@
 /**
- * Checks that the Debian packages the builder needs are installed; installs
- * them when running as root with `CI=true`, otherwise says how.
+ * The opt-in Debian extras of `deno task data --with-debian`: full-size GM
+ * soundfonts and Hydrogen drum kits. The default build never needs them (it
+ * renders npm soundfonts and the shared WebAudioFont banks); with the flag,
+ * a missing package stops the build with the command that installs it.
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { HYDROGEN_KITS } from "../dataset/label_map.ts";
 import { HYDROGEN_DIR } from "./hydrogen.ts";
-import { SOUNDFONTS } from "./render_gm.ts";
-import { existsSync } from "node:fs";
+import { DEBIAN_SOUNDFONTS } from "./render_gm.ts";
 
-/** apt packages needed, with a file that proves each is installed. */
-export const APT_PACKAGES: readonly { name: string; proof: string }[] = [
-  { name: "fluidsynth", proof: "/usr/bin/fluidsynth" },
-  { name: "sox", proof: "/usr/bin/sox" },
-  ...SOUNDFONTS.map((s) => ({ name: s.package, proof: s.file })),
+/** Debian packages of the opt-in extras, with a file that proves each is installed. */
+export const DEBIAN_EXTRAS: readonly { name: string; proof: string }[] = [
+  ...DEBIAN_SOUNDFONTS.map((s) => ({ name: s.provider.slice("debian:".length), proof: s.file })),
   { name: "hydrogen-drumkits", proof: `${HYDROGEN_DIR}/${HYDROGEN_KITS[0]!.dir}/drumkit.xml` },
   { name: "hydrogen-drumkits-effects", proof: `${HYDROGEN_DIR}/belofilms_GuitarStrums/drumkit.xml` },
 ];
 
-/** Names of the packages whose proof file is missing. */
-export function missingPackages(): string[] {
-  return APT_PACKAGES.filter((p) => !existsSync(p.proof)).map((p) => p.name);
+/** Names of the extras whose proof file is missing. */
+export function missingDebianExtras(): string[] {
+  return DEBIAN_EXTRAS.filter((p) => !existsSync(p.proof)).map((p) => p.name);
 }
 
 /**
- * Ensures the packages are present.
+ * Checks the opt-in extras are installed.
  *
- * @throws {Error} naming the apt-get command when packages are missing and
- *   cannot be installed here.
+ * @throws {Error} naming the missing packages, the files expected, and the apt-get command.
  */
-export async function ensurePackages(): Promise<void> {
-  let missing = missingPackages();
+export function checkDebianExtras(): void {
+  const missing = DEBIAN_EXTRAS.filter((p) => !existsSync(p.proof));
   if (missing.length === 0) return;
-  const command = `apt-get install -y --no-install-recommends ${missing.join(" ")}`;
-  const isRoot = Deno.uid() === 0;
-  if (isRoot && Deno.env.get("CI") === "true") {
-    console.error(`Installing: ${command}`);
-    for (const args of [["update"], ["install", "-y", "--no-install-recommends", ...missing]]) {
-      const { code } = await new Deno.Command("apt-get", { args, stdout: "inherit", stderr: "inherit" }).output();
-      if (code !== 0) throw new Error(`apt-get ${args[0]} failed with exit code ${code}`);
-    }
-    missing = missingPackages();
-    if (missing.length === 0) return;
-  }
   throw new Error(
-    `The dataset builder needs Debian packages that are not installed: ${missing.join(", ")}.\n` +
-      `Install them with:\n  sudo apt-get update && sudo ${command}\n` +
-      `(as root with CI=true, \`deno task data\` installs them itself).`,
+    `--with-debian needs Debian packages that are not installed: ${
+      missing.map((p) => `${p.name} (expected ${p.proof})`).join(", ")
+    }.\nInstall them with:\n  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${
+      missing.map((p) => p.name).join(" ")
+    }\nor build without --with-debian.`,
   );
 }

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { requirePython } from "../setup/python.ts";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -72,8 +73,8 @@ async function main() {
   const smoke = values.smoke!;
   if (smoke && !values.out) throw new Error("--smoke writes a toy report: give it an --out folder");
   const out = resolve(values.out ?? join(REPO_ROOT, "reports", "latest"));
-  const { cacheDir, weightsDir, sharedDir, python, dataDir, corpusDir, modelsDir } = loadConfig();
-  await checkPython(python);
+  const { cacheDir, weightsDir, sharedDir, dataDir, corpusDir, modelsDir } = loadConfig();
+  const python = await requirePython(["torch", "sklearn", "onnx", "numpy", "matplotlib"], "The report");
   const seedCount = Number(values.seeds ?? (smoke ? 2 : 3));
   const seeds = Array.from({ length: seedCount }, (_, i) => 1234 + i);
   const workers = Number(values.workers);
@@ -331,22 +332,6 @@ async function git(args: string[]): Promise<string> {
     return new TextDecoder().decode(r.stdout).trim();
   } catch {
     return "";
-  }
-}
-
-async function checkPython(python: string) {
-  const check = await new Deno.Command(python, {
-    args: ["-c", "import torch, sklearn, onnx, numpy, matplotlib"],
-    stdout: "null",
-    stderr: "piped",
-  }).output().catch((e) => ({ success: false, stderr: new TextEncoder().encode(String(e)) }));
-  if (!check.success) {
-    throw new Error(
-      `The report needs Python 3 with torch, scikit-learn, onnx, numpy and matplotlib (${python}: ${
-        new TextDecoder().decode(check.stderr).trim().split("\n").at(-1)
-      }). On Debian: apt-get install python3-torch python3-sklearn python3-onnx python3-numpy python3-matplotlib, ` +
-        "or set AMODAL_PYTHON",
-    );
   }
 }
 

@@ -117,12 +117,11 @@ export async function startLocalServer(
     exited: () => exited,
     rss() {
       if (exited) return undefined;
-      // `ps` rather than /proc/<pid>/status, which Deno only lets --allow-all read.
+      // /proc/<pid>/status rather than a `ps` process (no program outside Deno). Deno lets only --allow-all read
+      // another process's /proc entry; without it the probe answers undefined (callers report "n/a").
       try {
-        const out = new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(child.pid)], stderr: "null" })
-          .outputSync();
-        const kib = Number(new TextDecoder().decode(out.stdout).trim());
-        return out.success && kib > 0 ? kib * 1024 : undefined;
+        const kib = Number(/^VmRSS:\s*(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`))?.[1]);
+        return kib > 0 ? kib * 1024 : undefined;
       } catch {
         return undefined;
       }

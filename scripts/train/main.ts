@@ -12,12 +12,13 @@
  * Flags: `--smoke` trains every stage on a tiny slice of the corpus (seconds; for CI) and needs
  * `--out`; `--embed-only` stops after stage 1; `--out DIR` (default `models/`), `--data DIR` (default env `AMODAL_DATA_DIR` or
  * `data/`), `--seed N`, `--audio-views N`, `--image-views N`, `--workers N`, `--work DIR`.
- * Python: env `AMODAL_PYTHON` (default `/usr/bin/python3` when present) with torch, sklearn, onnx.
+ * Python: env `AMODAL_PYTHON` (default `/usr/bin/python3`) with torch, sklearn, onnx (scripts/setup/requirements.json).
  *
  * @module
  */
 import { denoTask, loadConfig } from "../../lib/config.ts";
 import TRAINING_PARAMS from "./params.json" with { type: "json" };
+import { requirePython } from "../setup/python.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -60,8 +61,7 @@ async function main() {
   const audioViews = Number(values["audio-views"] ?? (smoke ? 1 : 4));
   const imageViews = Number(values["image-views"] ?? (smoke ? 1 : 2));
   const workers = Number(values.workers);
-  const python = config.python;
-  await checkPython(python);
+  const python = await requirePython(["torch", "sklearn", "onnx", "numpy"], "Training");
 
   // 1. Dataset items.
   let items: ManifestItem[];
@@ -275,23 +275,6 @@ function round(x: number): number {
 async function copyDir(from: string, to: string) {
   await Deno.mkdir(to, { recursive: true });
   for await (const e of Deno.readDir(from)) if (e.isFile) await Deno.copyFile(join(from, e.name), join(to, e.name));
-}
-
-async function checkPython(python: string) {
-  const check = await new Deno.Command(python, {
-    args: ["-c", "import torch, sklearn, onnx, numpy"],
-    stderr: "piped",
-    stdout: "null",
-  })
-    .output().catch((e) => ({ success: false, stderr: new TextEncoder().encode(String(e)) }));
-  if (!check.success) {
-    throw new Error(
-      `Training needs Python 3 with torch, scikit-learn, onnx and numpy (${python}: ${
-        new TextDecoder().decode(check.stderr).trim().split("\n").at(-1)
-      }). ` +
-        "On Debian: apt-get install python3-torch python3-sklearn python3-onnx python3-numpy, or set AMODAL_PYTHON",
-    );
-  }
 }
 
 /** Runs one Python stage unless its output already exists. */

@@ -35,6 +35,9 @@ Deno.test("deno task bench --quick writes results JSON and the report block", as
     assert.ok(r.coldStart.cachedMs.length >= 1 && r.coldStart.cachedMedianMs > 0);
     assert.ok(r.coldStart.emptyCacheMs! > 0, r.coldStart.emptyCacheError ?? "no empty-cache cold start");
     assert.equal(r.load.mixed.length, 2);
+    // The load generator's own ceiling (empty Hono route) is measured and error-free.
+    assert.ok(r.load.ceiling && r.load.ceiling.requestsPerSecond > 0, JSON.stringify(r.load.ceiling));
+    assert.equal(r.load.ceiling.errors, 0);
     for (const x of [...r.load.mixed, ...Object.values(r.load.images)]) assert.equal(x.errors, 0);
     assert.ok(r.peakRssMb > 0);
     assert.deepEqual(r.limit.map((l) => [l.encoder, l.batch > 0]), [["mobilenet_v2", true], ["yamnet", true], [

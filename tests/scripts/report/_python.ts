@@ -2,20 +2,21 @@
  * Runs Python snippets against scripts/report/*.py for the report's metric tests.
  */
 import { fileURLToPath } from "node:url";
+import { missingPython, pythonPath } from "../../../scripts/setup/python.ts";
 
-/** The interpreter the report uses. */
-export const PYTHON = Deno.env.get("AMODAL_PYTHON") ?? "/usr/bin/python3";
+/** The interpreter the report uses (`AMODAL_PYTHON`, default /usr/bin/python3). */
+export const PYTHON = pythonPath();
 const REPORT_DIR = fileURLToPath(new URL("../../../scripts/report/", import.meta.url));
 
-/** Whether PYTHON has the given modules (tests are skipped with a warning otherwise). */
+/**
+ * Whether PYTHON has the given modules. Tests without them are skipped
+ * (`ignore`) silently: `deno task setup`, run first by `deno task test`,
+ * prints the one line that names the missing packages and the command.
+ *
+ * @param modules Comma-separated module names, e.g. "numpy, sklearn".
+ */
 export async function pythonHas(modules: string): Promise<boolean> {
-  try {
-    const r = await new Deno.Command(PYTHON, { args: ["-c", `import ${modules}`], stdout: "null", stderr: "null" })
-      .output();
-    return r.success;
-  } catch {
-    return false;
-  }
+  return (await missingPython(modules.split(",").map((m) => m.trim()), PYTHON)).length === 0;
 }
 
 /**

@@ -3,10 +3,9 @@
  * random-order expectation, class-balanced curve batches, centroid distances.
  */
 import assert from "node:assert/strict";
-import { py, PYTHON, pythonHas } from "./_python.ts";
+import { py, pythonHas } from "./_python.ts";
 
 const ready = await pythonHas("numpy, sklearn");
-if (!ready) console.warn(`report metrics tests skipped: ${PYTHON} lacks numpy/sklearn`);
 
 const near = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 const L3 = Math.log2(3);

@@ -9,7 +9,6 @@ import { PYTHON, pythonHas } from "./_python.ts";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const ready = await pythonHas("torch, sklearn, onnx, matplotlib");
-if (!ready) console.warn(`report smoke test skipped: ${PYTHON} lacks torch/sklearn/onnx/matplotlib`);
 
 const FIGURES = [
   "ndcg_pairs.png",

@@ -9,26 +9,13 @@ import { loadJointSpace } from "../../../lib/joint/joint_space.ts";
 import { loadPca } from "../../../scripts/train/pca.ts";
 import { readArtifact, REBUILD_COMMAND } from "../../../lib/joint/artifact.ts";
 import { loadTranslator } from "../../../lib/joint/translator.ts";
+import { missingPython, pythonPath } from "../../../scripts/setup/python.ts";
 import { assertForestParity, assertPcaParity, assertTranslatorParity } from "./parity_helpers.ts";
 
 const REPO = new URL("../../../", import.meta.url).pathname;
-const PYTHON = Deno.env.get("AMODAL_PYTHON") ?? "/usr/bin/python3";
-
-async function pythonReady(): Promise<boolean> {
-  try {
-    const r = await new Deno.Command(PYTHON, {
-      args: ["-c", "import torch, sklearn, onnx"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
-    return r.success;
-  } catch {
-    return false;
-  }
-}
-const ready = await pythonReady();
-if (!ready) console.warn(`smoke_test: skipped, ${PYTHON} lacks torch/sklearn/onnx (set AMODAL_PYTHON)`);
+const PYTHON = pythonPath();
+// Skipped silently without them: `deno task setup` (run by `deno task test`) prints the one summary line.
+const ready = (await missingPython(["torch", "sklearn", "onnx"], PYTHON)).length === 0;
 
 Deno.test({
   name: "deno task train --smoke trains every stage and the TS runtime reproduces Python",
