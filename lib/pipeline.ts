@@ -13,10 +13,11 @@ import { sniff } from "./media/sniff.ts";
 import { decodeAudio } from "./media/decode_audio.ts";
 import { decodeImage } from "./media/decode_image.ts";
 import { createSession, type Session } from "./backend/onnx.ts";
-import { embedAudio } from "./encoders/audio_encoder.ts";
-import { embedImage } from "./encoders/image_encoder.ts";
+import { encodeAudio } from "./encoders/audio_encoder.ts";
+import { encodeImage } from "./encoders/image_encoder.ts";
 import type { EncoderCard } from "./encoders/card.ts";
 import { type JointSpace, loadJointSpace } from "./joint/joint_space.ts";
+import { loadPresence, type Presence, type PresenceDecision, type PresenceEvidence } from "./classify/presence.ts";
 
 /** Which modality an input was recognised as. */
 export type Modality = "audio" | "image";
@@ -39,9 +40,15 @@ export interface EmbedResult {
 /** Result of {@linkcode Pipeline.classify}. */
 export interface ClassifyResult {
   modality: Modality;
-  label: string;
-  score: number;
+  /** The instrument, or null when the presence stage finds none (`reason` says why). */
+  label: string | null;
+  /** `label`'s score, null with `label`. */
+  score: number | null;
+  /** Why `label` is null. */
+  reason?: PresenceDecision["reason"];
   scores: { label: string; score: number }[];
+  /** The presence score and threshold the answer was decided on (when `models/presence.json` is deployed). */
+  instrument?: Pick<PresenceDecision, "score" | "threshold" | "rule">;
   model: string;
   audio?: EmbedResult["audio"];
   timings: Timings;
@@ -59,12 +66,20 @@ export class Pipeline {
   #encoders: EncoderFiles;
   #sessions: Record<Modality, Session>;
   #joint: JointSpace | undefined;
+  #presence: Presence | undefined;
 
-  private constructor(config: Config, encoders: EncoderFiles, sessions: Record<Modality, Session>, joint?: JointSpace) {
+  private constructor(
+    config: Config,
+    encoders: EncoderFiles,
+    sessions: Record<Modality, Session>,
+    joint?: JointSpace,
+    presence?: Presence,
+  ) {
     this.#config = config;
     this.#encoders = encoders;
     this.#sessions = sessions;
     this.#joint = joint;
+    this.#presence = presence;
   }
 
   /**
@@ -82,7 +97,8 @@ export class Pipeline {
       createSession(encoders.image.onnxPath, runtime),
     ]);
     const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, runtime);
-    return new Pipeline(config, encoders, { audio, image }, joint);
+    const presence = joint ? await loadPresence(config.modelsDir) : undefined;
+    return new Pipeline(config, encoders, { audio, image }, joint, presence);
   }
 
   /** Whether trained artifacts are loaded (`/v1/classify` and the joint space work). */
@@ -132,11 +148,15 @@ export class Pipeline {
       .map((label, i) => ({ label, score: Math.round((probabilities[i] ?? 0) * 1e6) / 1e6 }))
       .sort((a, b) => b.score - a.score);
     const best = scores[0]!;
+    const decision = encoded.evidence && this.#presence?.decide(encoded.evidence, best.score);
+    const present = decision?.present ?? true;
     return {
       modality: encoded.modality,
-      label: best.label,
-      score: best.score,
+      label: present ? best.label : null,
+      score: present ? best.score : null,
+      ...(decision?.reason ? { reason: decision.reason } : {}),
       scores: topK === undefined ? scores : scores.slice(0, topK),
+      ...(decision ? { instrument: presenceReport(decision) } : {}),
       model: joint.version,
       ...(encoded.audio ? { audio: encoded.audio } : {}),
       timings,
@@ -163,16 +183,17 @@ export class Pipeline {
         "decode",
         () => decodeAudio(bytes, { format: kind.format, maxSeconds: this.#config.maxAudioSeconds }),
       );
-      const embedding = await timed(
+      const { embedding, scores } = await timed(
         timings,
         "encoder",
-        () => embedAudio(this.#sessions.audio, card, decoded.samples, timings),
+        () => encodeAudio(this.#sessions.audio, card, decoded.samples, timings),
       );
       // embedAudio reports its front end as "features"; keep "encoder" to the network alone.
       timings.encoder = timings.encoder! - (timings.features ?? 0);
       return {
         modality: "audio" as const,
         embedding,
+        evidence: scores && { modality: "audio" as const, samples: decoded.samples, scores },
         audio: {
           durationSeconds: round3(decoded.durationSeconds),
           analysedSeconds: round3(decoded.samples.length / decoded.sampleRate),
@@ -186,8 +207,13 @@ export class Pipeline {
       "decode",
       () => decodeImage(bytes, { maxPixels: this.#config.maxImagePixels }),
     );
-    const embedding = await timed(timings, "encoder", () => embedImage(this.#sessions.image, card, decoded.pixels));
-    return { modality: "image" as const, embedding, audio: undefined };
+    const { embedding, scores } = await timed(
+      timings,
+      "encoder",
+      () => encodeImage(this.#sessions.image, card, decoded.pixels),
+    );
+    const evidence: PresenceEvidence | undefined = scores && { modality: "image", ...decoded, scores };
+    return { modality: "image" as const, embedding, evidence, audio: undefined };
   }
 }
 
@@ -198,6 +224,10 @@ async function timed<T>(timings: Timings, stage: string, fn: () => T | Promise<T
   } finally {
     timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
   }
+}
+
+function presenceReport({ score, threshold, rule }: PresenceDecision): ClassifyResult["instrument"] {
+  return { score: round3(score), threshold, ...(rule ? { rule } : {}) };
 }
 
 function round3(x: number): number {

@@ -6,7 +6,7 @@
 
 import type { AudioPreprocess, EncoderCard } from "./card.ts";
 import type { Session } from "../backend/onnx.ts";
-import { runPooled } from "./run_pooled.ts";
+import { runPooled, runPooledStats } from "./run_pooled.ts";
 import { logMel, YAMNET_LOG_MEL } from "../features/log_mel.ts";
 import { padWaveform, patchWindowCount } from "../features/pad_waveform.ts";
 import { toPatches } from "../features/patches.ts";
@@ -83,6 +83,48 @@ export async function embedAudio(
     throw new Error(`Encoder ${card.name} gave ${embedding!.length} values, card says ${card.outputs.embedding.dim}`);
   }
   return embedding!;
+}
+
+/** What {@linkcode encodeAudio} returns. */
+export interface EncodedAudio {
+  /** The clip embedding (mean over windows), as {@linkcode embedAudio} returns it. */
+  embedding: Float32Array;
+  /** Class scores per window pooled by mean and by maximum; absent when the card has no `scores` output. */
+  scores?: { mean: Float32Array; max: Float32Array };
+}
+
+/**
+ * The clip embedding and, from the same runs, the encoder's own class scores
+ * (YAMNet: 521 AudioSet classes) pooled over windows by mean and maximum.
+ * One more output of the same graph costs one small dense layer per window.
+ *
+ * @param session Backend session of the card's converted graph.
+ * @param card The encoder's card.
+ * @param samples16k Mono samples at 16 kHz in [-1, 1].
+ * @param timings Optional stage timings; feature extraction adds to `features`.
+ * @returns Embedding and pooled scores.
+ *
+ * @example
+ * ```ts
+ * const { embedding, scores } = await encodeAudio(session, card, decoded.samples);
+ * scores!.max.length; // 521 for YAMNet
+ * ```
+ */
+export async function encodeAudio(
+  session: Session,
+  card: EncoderCard,
+  samples16k: Float32Array,
+  timings?: StageTimings,
+): Promise<EncodedAudio> {
+  const { data, count, itemDims } = prepare(card, samples16k, timings);
+  const withScores = card.outputs.scores !== undefined && session.outputNames.includes("scores");
+  const outputs = withScores ? ["embedding", "scores"] : ["embedding"];
+  const { mean, max } = await runPooledStats(session, card, data, count, itemDims, outputs);
+  const embedding = mean.embedding!;
+  if (embedding.length !== card.outputs.embedding.dim) {
+    throw new Error(`Encoder ${card.name} gave ${embedding.length} values, card says ${card.outputs.embedding.dim}`);
+  }
+  return { embedding, ...(withScores ? { scores: { mean: mean.scores!, max: max.scores! } } : {}) };
 }
 
 /**

@@ -54,6 +54,40 @@ export async function embedImage(
   return embedding!;
 }
 
+/** What {@linkcode encodeImage} returns. */
+export interface EncodedImage {
+  /** The embedding, as {@linkcode embedImage} returns it. */
+  embedding: Float32Array;
+  /** The encoder's class scores (ImageNet softmax); absent when the card has no `scores` output. */
+  scores?: Float32Array;
+}
+
+/**
+ * The embedding and, from the same run, the encoder's class scores
+ * (MobileNetV2: 1001 ImageNet classes, background first).
+ *
+ * @param session Backend session of the card's converted graph.
+ * @param card The encoder's card.
+ * @param pixels RGB bytes, row-major HWC.
+ * @returns Embedding and scores.
+ *
+ * @example
+ * ```ts
+ * const { embedding, scores } = await encodeImage(session, card, pixels); // 1280 and 1001 values
+ * ```
+ */
+export async function encodeImage(session: Session, card: EncoderCard, pixels: Uint8Array): Promise<EncodedImage> {
+  const { data, itemDims } = prepare(card, pixels);
+  const withScores = card.outputs.scores !== undefined && session.outputNames.includes("scores");
+  const outputs = withScores ? ["embedding", "scores"] : ["embedding"];
+  const result = await runPooled(session, card, data, 1, itemDims, outputs);
+  const embedding = result.embedding!;
+  if (embedding.length !== card.outputs.embedding.dim) {
+    throw new Error(`Encoder ${card.name} gave ${embedding.length} values, card says ${card.outputs.embedding.dim}`);
+  }
+  return { embedding, ...(withScores ? { scores: result.scores! } : {}) };
+}
+
 /**
  * Class scores of one image (ImageNet, 1001 with background first for the
  * MobileNets), in the order of the card's `outputs.scores.labels` file.
