@@ -1,5 +1,5 @@
 /**
- * bytes -> media -> features -> encoder -> joint space -> classifier.
+ * bytes -> media -> features -> encoder -> joint space -> classifier (-> presence: is there an instrument?).
  *
  * {@linkcode encodeFile} is the stage chain up to the encoder, shared by the service and by training's
  * embedding extraction (which injects its augmentation); a {@linkcode Pipeline} adds the trained joint
@@ -12,9 +12,10 @@ import { ProblemError } from "./errors.ts";
 import { decodeMedia, type DecodeMediaOptions, type Media, type Modality } from "./media/decode_media.ts";
 import { audioInput, imageInput } from "./features/encoder_input.ts";
 import { createSession, type Session } from "./backend/onnx.ts";
-import { encode, type EncoderOutput } from "./encoders/encode.ts";
+import { encode, type EncoderOutput, type EncoderOutputs } from "./encoders/encode.ts";
 import type { EncoderCard, ImagePreprocess } from "./encoders/card.ts";
 import { type JointSpace, loadJointSpace } from "./joint/joint_space.ts";
+import { loadPresence, type Presence, type PresenceDecision, type PresenceEvidence } from "./classify/presence.ts";
 
 export type { Modality };
 
@@ -43,9 +44,15 @@ export interface EmbedResult {
 /** Result of {@linkcode Pipeline.classify}. */
 export interface ClassifyResult {
   modality: Modality;
-  label: string;
-  score: number;
+  /** The instrument, or null when the presence stage finds none (`reason` says why). */
+  label: string | null;
+  /** `label`'s score, null with `label`. */
+  score: number | null;
+  /** Why `label` is null. */
+  reason?: PresenceDecision["reason"];
   scores: { label: string; score: number }[];
+  /** The presence score and threshold the answer was decided on (when `models/presence.json` is deployed). */
+  instrument?: Pick<PresenceDecision, "score" | "threshold" | "rule">;
   model: string;
   audio?: AudioFacts;
   timings: Timings;
@@ -104,7 +111,7 @@ export async function encodeFile(
   bytes: Uint8Array,
   encoders: Partial<Record<Modality, Encoder>>,
   options: EncodeFileOptions = {},
-): Promise<{ media: Media; encoder: Encoder; outputs: Partial<Record<EncoderOutput, Float32Array>> }> {
+): Promise<{ media: Media; encoder: Encoder; outputs: EncoderOutputs }> {
   const timings = options.timings ?? {};
   const augment = options.augment ?? {};
   const imageCard = encoders.image?.card.preprocess as ImagePreprocess | undefined;
@@ -134,11 +141,18 @@ export class Pipeline {
   #config: Config;
   #encoders: Record<Modality, Encoder>;
   #joint: JointSpace | undefined;
+  #presence: Presence | undefined;
 
-  private constructor(config: Config, encoders: Record<Modality, Encoder>, joint?: JointSpace) {
+  private constructor(
+    config: Config,
+    encoders: Record<Modality, Encoder>,
+    joint?: JointSpace,
+    presence?: Presence,
+  ) {
     this.#config = config;
     this.#encoders = encoders;
     this.#joint = joint;
+    this.#presence = presence;
   }
 
   /**
@@ -155,10 +169,14 @@ export class Pipeline {
       createSession(files.image.onnxPath, runtime),
     ]);
     const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, runtime);
+    // The presence stage needs both encoders' class scores.
+    const scored = files.audio.card.outputs.scores && files.image.card.outputs.scores;
+    const presence = joint && scored ? await loadPresence(config.modelsDir) : undefined;
     return new Pipeline(
       config,
       { audio: { card: files.audio.card, session: audio }, image: { card: files.image.card, session: image } },
       joint,
+      presence,
     );
   }
 
@@ -176,8 +194,8 @@ export class Pipeline {
   async embed(bytes: Uint8Array, space: "joint" | "encoder" = "joint"): Promise<EmbedResult> {
     const joint = space === "joint" ? this.#requireJoint() : undefined;
     const timings: Timings = {};
-    const { media, encoder, outputs } = await this.#encode(bytes, timings);
-    let embedding = outputs.embedding!;
+    const { media, encoder, outputs } = await this.#encode(bytes, timings, ["embedding"]);
+    let embedding = outputs.mean.embedding!;
     if (joint) embedding = await timed(timings, "translator", () => joint.translate(media.modality, embedding));
     return {
       modality: media.modality,
@@ -199,28 +217,35 @@ export class Pipeline {
   async classify(bytes: Uint8Array, topK?: number): Promise<ClassifyResult> {
     const joint = this.#requireJoint();
     const timings: Timings = {};
-    const { media, outputs } = await this.#encode(bytes, timings);
-    const z = await timed(timings, "translator", () => joint.translate(media.modality, outputs.embedding!));
+    // The presence stage reads the encoder's own class scores: one more output of the same run.
+    const wanted: EncoderOutput[] = this.#presence ? ["embedding", "scores"] : ["embedding"];
+    const { media, outputs } = await this.#encode(bytes, timings, wanted);
+    const z = await timed(timings, "translator", () => joint.translate(media.modality, outputs.mean.embedding!));
     const probabilities = await timed(timings, "forest", () => joint.classifier.predictProba(z));
     const scores = joint.labels
       // Forest probabilities are float32 averages of leaf frequencies: 6 decimals say all they hold.
       .map((label, i) => ({ label, score: Math.round((probabilities[i] ?? 0) * 1e6) / 1e6 }))
       .sort((a, b) => b.score - a.score);
     const best = scores[0]!;
+    const evidence = presenceEvidence(media, outputs);
+    const decision = evidence && this.#presence?.decide(evidence, best.score);
+    const present = decision?.present ?? true;
     return {
       modality: media.modality,
-      label: best.label,
-      score: best.score,
+      label: present ? best.label : null,
+      score: present ? best.score : null,
+      ...(decision?.reason ? { reason: decision.reason } : {}),
       scores: topK === undefined ? scores : scores.slice(0, topK),
+      ...(decision ? { instrument: presenceReport(decision) } : {}),
       model: joint.version,
       ...audioFacts(media),
       timings,
     };
   }
 
-  #encode(bytes: Uint8Array, timings: Timings) {
+  #encode(bytes: Uint8Array, timings: Timings, outputs: EncoderOutput[]) {
     const limits = { maxAudioSeconds: this.#config.maxAudioSeconds, maxPixels: this.#config.maxImagePixels };
-    return encodeFile(bytes, this.#encoders, { limits, timings });
+    return encodeFile(bytes, this.#encoders, { limits, timings, outputs });
   }
 
   #requireJoint(): JointSpace {
@@ -229,6 +254,19 @@ export class Pipeline {
     }
     return this.#joint;
   }
+}
+
+/** What the presence stage reads: the decoded input and the encoder's class scores (when the graph has them). */
+function presenceEvidence(media: Media, outputs: EncoderOutputs): PresenceEvidence | undefined {
+  const mean = outputs.mean.scores, max = outputs.max.scores;
+  if (!mean || !max) return undefined;
+  return media.modality === "audio"
+    ? { modality: "audio", samples: media.audio.samples, scores: { mean, max } }
+    : { modality: "image", ...media.image, scores: mean };
+}
+
+function presenceReport({ score, threshold, rule }: PresenceDecision): ClassifyResult["instrument"] {
+  return { score: round3(score), threshold, ...(rule ? { rule } : {}) };
 }
 
 function audioFacts(media: Media): { audio?: AudioFacts } {

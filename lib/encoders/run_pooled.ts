@@ -44,6 +44,43 @@ export async function runPooled(
   itemDims: readonly number[],
   outputs: readonly string[],
 ): Promise<Record<string, Float32Array>> {
+  return (await runPooledStats(session, card, data, count, itemDims, outputs)).mean;
+}
+
+/** Per-output pooled statistics of {@linkcode runPooledStats}. */
+export interface PooledStats {
+  /** Mean over the stack, per output name. */
+  mean: Record<string, Float32Array>;
+  /** Element-wise maximum over the stack, per output name (class scores: the loudest window). */
+  max: Record<string, Float32Array>;
+}
+
+/**
+ * {@linkcode runPooled} that also keeps the element-wise maximum over the
+ * stack: a short note in a long clip moves a class's mean little but its
+ * maximum a lot, which is what the presence stage needs to see.
+ *
+ * @param session Backend session of the card's graph.
+ * @param card The encoder card (input name and batch dimension).
+ * @param data `count` items, row-major, back to back.
+ * @param count Number of items (>= 1).
+ * @param itemDims Shape of one item, e.g. `[96, 64]`.
+ * @param outputs Output names to pool, e.g. `["embedding", "scores"]`.
+ * @returns Mean and maximum vector per output name.
+ *
+ * @example
+ * ```ts
+ * const { mean, max } = await runPooledStats(session, card, patches.data, patches.count, [96, 64], ["scores"]);
+ * ```
+ */
+export async function runPooledStats(
+  session: Session,
+  card: EncoderCard,
+  data: Float32Array,
+  count: number,
+  itemDims: readonly number[],
+  outputs: readonly string[],
+): Promise<PooledStats> {
   const itemSize = itemDims.reduce((a, b) => a * b, 1);
   if (!(count >= 1 && data.length === count * itemSize)) {
     throw new RangeError(
@@ -53,6 +90,7 @@ export async function runPooled(
   // Equal chunks of at most MAX_BATCH (20 patches -> 2 x 10, not 16 + 4).
   const batch = hasSymbolicBatch(card) ? Math.ceil(count / Math.ceil(count / MAX_BATCH)) : 1;
   const sums: Record<string, Float64Array> = {};
+  const maxima: Record<string, Float32Array> = {};
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start);
     const result = await session.run({
@@ -68,17 +106,20 @@ export async function runPooled(
       }
       const width = tensor.data.length / n;
       const sum = sums[name] ??= new Float64Array(width);
+      const max = maxima[name] ??= new Float32Array(width).fill(-Infinity);
       if (!Number.isInteger(width) || sum.length !== width) {
         throw new Error(
           `Encoder ${card.name} output "${name}" has ${tensor.data.length} values for ${n} inputs (dims ${tensor.dims})`,
         );
       }
       for (let i = 0; i < tensor.data.length; i++) {
-        sum[i % width] = sum[i % width]! + tensor.data[i]!;
+        const v = tensor.data[i]!;
+        sum[i % width] = sum[i % width]! + v;
+        if (v > max[i % width]!) max[i % width] = v;
       }
     }
   }
-  const means: Record<string, Float32Array> = {};
-  for (const name of outputs) means[name] = Float32Array.from(sums[name]!, (v) => v / count);
-  return means;
+  const mean: Record<string, Float32Array> = {};
+  for (const name of outputs) mean[name] = Float32Array.from(sums[name]!, (v) => v / count);
+  return { mean, max: maxima };
 }

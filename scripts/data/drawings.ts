@@ -12,7 +12,7 @@ import type { Label } from "../../lib/labels.ts";
 import { type BuildContext, cachedUnit, type Candidate, safeName } from "./common.ts";
 
 /** Iconify JSON (the parts used). */
-interface IconifyJson {
+export interface IconifyJson {
   prefix: string;
   width?: number;
   height?: number;
@@ -74,8 +74,26 @@ export function iconSvg(set: IconifyJson, name: string): string | null {
     `viewBox="${left} ${top} ${width} ${height}" color="#000000">${body}</svg>`;
 }
 
-/** Renders an SVG document centred on a white square PNG. */
-async function renderPng(svg: string): Promise<Uint8Array> {
+/**
+ * Loads one pinned icon set.
+ *
+ * @param prefix An Iconify prefix of {@linkcode ICON_SETS}.
+ * @returns The set's JSON.
+ * @throws {RangeError} For a prefix with no pinned loader.
+ */
+export async function loadIconSet(prefix: string): Promise<IconifyJson> {
+  const loader = LOADERS[prefix];
+  if (!loader) throw new RangeError(`Icon set "${prefix}" has no pinned loader; known: ${Object.keys(LOADERS)}`);
+  return (await loader()).default as IconifyJson;
+}
+
+/**
+ * Renders an SVG document centred on a white square PNG.
+ *
+ * @param svg An SVG document, e.g. from {@linkcode iconSvg}.
+ * @returns PNG bytes, {@linkcode DRAWING_SIZE} pixels square.
+ */
+export async function renderPng(svg: string): Promise<Uint8Array> {
   const sharp = await loadSharp();
   const icon = await keepAlive(
     sharp(new TextEncoder().encode(svg), { density: 72 }).png().toBuffer({ resolveWithObject: true }),

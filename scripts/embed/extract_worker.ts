@@ -44,7 +44,7 @@ async function embed(path: string, view: number, seedKey: string): Promise<Float
     outputs: [output],
     augment,
   });
-  return outputs[output]!;
+  return outputs.mean[output]!;
 }
 
 const reply = (msg: ExtractReply, transfer: Transferable[] = []) => self.postMessage(msg, transfer);

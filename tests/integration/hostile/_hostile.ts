@@ -87,7 +87,7 @@ export async function send(url: string, c: HostileCase): Promise<Outcome> {
   assert.ok(allowed, `${c.name}: got ${res.status} (${detail})`);
   if (res.status === 200) {
     assert.equal(type, "application/json", c.name);
-    assert.ok(Array.isArray(json.embedding) || typeof json.label === "string", `${c.name}: 200 without a result`);
+    assert.ok(Array.isArray(json.embedding) || "label" in json, `${c.name}: 200 without a result`);
   } else {
     assert.equal(type, "application/problem+json", c.name);
     assert.equal(json.status, res.status, c.name);

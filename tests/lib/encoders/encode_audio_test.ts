@@ -13,10 +13,10 @@ import { audioSetNames, CORPUS_DIR, encoder, maxAbsDiff, readFloats, WEIGHTS_DIR
 
 // The features -> encoder chain the pipeline runs, for one clip.
 async function embedAudio(session: Session, card: EncoderCard, samples: Float32Array): Promise<Float32Array> {
-  return (await encode(session, card, audioInput(card, samples))).embedding!;
+  return (await encode(session, card, audioInput(card, samples))).mean.embedding!;
 }
 async function audioScores(session: Session, card: EncoderCard, samples: Float32Array): Promise<Float32Array> {
-  return (await encode(session, card, audioInput(card, samples), ["scores"])).scores!;
+  return (await encode(session, card, audioInput(card, samples), ["scores"])).mean.scores!;
 }
 
 const VIOLIN = "audio/iowa_pitchfinder/violin/violin__Violin.arco.ff.sulD.G4.stereo.flac";

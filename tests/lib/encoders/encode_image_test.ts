@@ -9,10 +9,10 @@ import { CORPUS_DIR, cosine, encoder, maxAbsDiff, readFloats, WEIGHTS_DIR } from
 
 // The features -> encoder chain the pipeline runs, for one image.
 async function embedImage(session: Session, card: EncoderCard, pixels: Uint8Array): Promise<Float32Array> {
-  return (await encode(session, card, imageInput(card, pixels))).embedding!;
+  return (await encode(session, card, imageInput(card, pixels))).mean.embedding!;
 }
 async function imageScores(session: Session, card: EncoderCard, pixels: Uint8Array): Promise<Float32Array> {
-  return (await encode(session, card, imageInput(card, pixels), ["scores"])).scores!;
+  return (await encode(session, card, imageInput(card, pixels), ["scores"])).mean.scores!;
 }
 
 // The reference (weights/reference/README.md) feeds pre-resized uint8 pixels through each graph.

@@ -1,0 +1,332 @@
+/**
+ * The presence stage: is there an instrument at all? Decides from what the
+ * encoders already computed (YAMNet's AudioSet scores, MobileNetV2's ImageNet
+ * scores), the signal itself (level, length, flatness) and the forest's own
+ * top score, with the calibrated logistic model in `models/presence.json`
+ * (written by `scripts/presence/train.py`).
+ *
+ * Order of the decision, per modality:
+ * 1. hard rules, which need no model: audio shorter than `rules.audio.minSeconds`
+ *    or whose loudest 0.1 s block is below `rules.audio.minLevelDbfs` is
+ *    "silence"; an image whose short side is below `rules.image.minSide` pixels
+ *    or whose decoded pixels are flat (standard deviation below
+ *    `rules.image.minPixelStd`, 0..255) is "no instrument recognised";
+ * 2. otherwise the logistic model's probability that an instrument is present;
+ *    below the card's `threshold` it is "no instrument recognised".
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+/** Why the service names no instrument. */
+export type AbstainReason = "silence" | "no instrument recognised";
+
+/** One modality's logistic model, as `scripts/presence/train.py` writes it. */
+export interface PresenceLogistic {
+  /** Feature names, in the order of `mean`, `scale` and `coef`. */
+  features: string[];
+  /** Standardisation: `(x - mean) / scale` before the linear model. */
+  mean: number[];
+  /** See `mean`. */
+  scale: number[];
+  /** Weights of the standardised features. */
+  coef: number[];
+  /** Bias. */
+  intercept: number;
+  /** Probability at or above which an instrument is present. */
+  threshold: number;
+}
+
+/** The card `models/presence.json` (format `amodal-presence/1`). */
+export interface PresenceCard {
+  format: "amodal-presence/1";
+  /** Version of the presence model. */
+  version: string;
+  /** Joint-space version whose forest produced the `top_score` feature in training. */
+  jointVersion: string;
+  /** Score columns summed or maximised per named group (indices into the encoder's `scores`). */
+  classes: { audio: Record<string, number[]>; image: Record<string, number[]> };
+  /** Hard rules applied before the model. */
+  rules: {
+    audio: { minSeconds: number; minLevelDbfs: number };
+    image: { minSide: number; minPixelStd: number };
+  };
+  /** Logistic model per modality. */
+  audio: PresenceLogistic;
+  /** See `audio`. */
+  image: PresenceLogistic;
+  /** Held-out measurements, training data and provenance (not read by the service). */
+  metrics?: unknown;
+}
+
+/** What the pipeline knows about an audio input when the presence stage runs. */
+export interface AudioEvidence {
+  modality: "audio";
+  /** The analysed 16 kHz samples. */
+  samples: Float32Array;
+  /** Encoder class scores pooled over windows (YAMNet: 521 AudioSet sigmoid scores). */
+  scores: { mean: Float32Array; max: Float32Array };
+}
+
+/** What the pipeline knows about an image input when the presence stage runs. */
+export interface ImageEvidence {
+  modality: "image";
+  /** Input width and height (after EXIF orientation). */
+  width: number;
+  /** See `width`. */
+  height: number;
+  /** The decoded encoder input, RGB bytes. */
+  pixels: Uint8Array;
+  /** Encoder class scores (MobileNetV2: 1001 ImageNet softmax probabilities). */
+  scores: Float32Array;
+}
+
+/** Evidence of either modality. */
+export type PresenceEvidence = AudioEvidence | ImageEvidence;
+
+/** The decision, as `/v1/classify` reports it under `instrument`. */
+export interface PresenceDecision {
+  /** Whether an instrument is present. */
+  present: boolean;
+  /** Presence probability the decision was made on (0 when a hard rule decided). */
+  score: number;
+  /** The modality's threshold. */
+  threshold: number;
+  /** Set when `present` is false. */
+  reason?: AbstainReason;
+  /** Set when a hard rule decided, saying which. */
+  rule?: string;
+}
+
+/** Length of the blocks whose loudest RMS is the clip's level: a short note in a long quiet clip still counts. */
+const LEVEL_BLOCK_SECONDS = 0.1;
+/** Level of digital silence, instead of -Infinity, so features stay finite. */
+const LEVEL_FLOOR_DBFS = -120;
+const SAMPLE_RATE = 16000;
+
+/**
+ * Loudest RMS over 0.1 s blocks of a clip, in dBFS (full-scale sine = -3 dB).
+ *
+ * @param samples Mono samples in [-1, 1] at 16 kHz.
+ * @returns Level in dBFS, at least -120 (digital silence, or no samples).
+ *
+ * @example
+ * ```ts
+ * signalLevelDbfs(new Float32Array(16000)); // -120
+ * ```
+ */
+export function signalLevelDbfs(samples: Float32Array): number {
+  const block = Math.round(LEVEL_BLOCK_SECONDS * SAMPLE_RATE);
+  let loudest = 0;
+  for (let start = 0; start < samples.length; start += block) {
+    const end = Math.min(samples.length, start + block);
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += samples[i]! * samples[i]!;
+    loudest = Math.max(loudest, sum / (end - start));
+  }
+  return loudest > 0 ? Math.max(LEVEL_FLOOR_DBFS, 10 * Math.log10(loudest)) : LEVEL_FLOOR_DBFS;
+}
+
+/**
+ * Largest per-channel standard deviation of pixel values, 0..255; 0 for a
+ * plain image of any colour.
+ *
+ * @param pixels RGB bytes, interleaved.
+ * @returns The standard deviation.
+ */
+export function pixelStd(pixels: Uint8Array): number {
+  const n = Math.floor(pixels.length / 3);
+  if (n === 0) return 0;
+  let largest = 0;
+  for (let c = 0; c < 3; c++) {
+    let sum = 0, sq = 0;
+    for (let i = c; i < 3 * n; i += 3) {
+      sum += pixels[i]!;
+      sq += pixels[i]! * pixels[i]!;
+    }
+    const mean = sum / n;
+    largest = Math.max(largest, Math.sqrt(Math.max(0, sq / n - mean * mean)));
+  }
+  return largest;
+}
+
+/** log(p / (1 - p)) with p kept inside [1e-4, 1 - 1e-4], so saturated scores stay finite. */
+function logit(p: number): number {
+  const q = Math.min(1 - 1e-4, Math.max(1e-4, p));
+  return Math.log(q / (1 - q));
+}
+
+function maxOf(values: Float32Array, columns: readonly number[]): number {
+  let best = 0;
+  for (const c of columns) best = Math.max(best, values[c] ?? 0);
+  return best;
+}
+
+function sumOf(values: Float32Array, columns: readonly number[]): number {
+  let total = 0;
+  for (const c of columns) total += values[c] ?? 0;
+  return total;
+}
+
+/**
+ * Every presence feature of an input, by name. The training script reads
+ * these very values (`scripts/presence/extract.ts` calls this function), so
+ * serving and training cannot drift apart.
+ *
+ * Audio: per class group of `card.classes.audio`, `<group>_mean` = logit of the
+ * largest window-mean class score and `<group>_max` = logit of the largest
+ * single-window class score; `level_dbfs`; `top_score` (logit). Image:
+ * per group of `card.classes.image`, `<group>_sum` = logit of the summed
+ * softmax; `entropy` (nats), `max_prob` (logit), `log_pixel_std`, `top_score`.
+ *
+ * @param classes The card's class groups.
+ * @param evidence What the pipeline computed for the input.
+ * @param topScore The forest's highest label probability.
+ * @returns Feature values by name.
+ *
+ * @example
+ * ```ts
+ * const features = presenceFeatures(card.classes, evidence, 0.66); // { instrument_max: 3.2, level_dbfs: -18.5, ... }
+ * ```
+ */
+export function presenceFeatures(
+  classes: PresenceCard["classes"],
+  evidence: PresenceEvidence,
+  topScore: number,
+): Record<string, number> {
+  const out: Record<string, number> = { top_score: logit(topScore) };
+  if (evidence.modality === "audio") {
+    for (const [group, columns] of Object.entries(classes.audio)) {
+      out[`${group}_mean`] = logit(maxOf(evidence.scores.mean, columns));
+      out[`${group}_max`] = logit(maxOf(evidence.scores.max, columns));
+    }
+    out.level_dbfs = signalLevelDbfs(evidence.samples);
+    return out;
+  }
+  for (const [group, columns] of Object.entries(classes.image)) {
+    out[`${group}_sum`] = logit(sumOf(evidence.scores, columns));
+  }
+  let entropy = 0, best = 0;
+  for (const p of evidence.scores) {
+    if (p > 0) entropy -= p * Math.log(p);
+    best = Math.max(best, p);
+  }
+  out.entropy = entropy;
+  out.max_prob = logit(best);
+  out.log_pixel_std = Math.log1p(pixelStd(evidence.pixels));
+  return out;
+}
+
+/**
+ * Probability that an instrument is present under one modality's logistic model.
+ *
+ * @param model The modality's model from the card.
+ * @param features Feature values by name (must hold every name in `model.features`).
+ * @returns A probability in (0, 1).
+ * @throws {RangeError} When a feature the model needs is missing or not finite.
+ */
+export function presenceProbability(model: PresenceLogistic, features: Record<string, number>): number {
+  let z = model.intercept;
+  model.features.forEach((name, i) => {
+    const x = features[name];
+    if (x === undefined || !Number.isFinite(x)) {
+      throw new RangeError(`Presence feature "${name}" is ${x}; the presence card and the code disagree`);
+    }
+    z += model.coef[i]! * (x - model.mean[i]!) / model.scale[i]!;
+  });
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** The loaded presence stage. */
+export class Presence {
+  /** The card it decides with. */
+  readonly card: PresenceCard;
+
+  /**
+   * @param card A parsed `models/presence.json`.
+   * @throws {TypeError} When the card's format or fields are not what this code reads.
+   */
+  constructor(card: PresenceCard) {
+    if (card.format !== "amodal-presence/1") {
+      throw new TypeError(`Presence card format is "${card.format}", expected "amodal-presence/1"`);
+    }
+    for (const modality of ["audio", "image"] as const) {
+      const m = card[modality];
+      const n = m?.features?.length ?? 0;
+      if (n === 0 || m.mean.length !== n || m.scale.length !== n || m.coef.length !== n) {
+        throw new TypeError(`Presence card: ${modality} model needs equally long features, mean, scale and coef`);
+      }
+    }
+    this.card = card;
+  }
+
+  /**
+   * Decides whether an input holds an instrument.
+   *
+   * @param evidence What the pipeline computed for the input.
+   * @param topScore The forest's highest label probability.
+   * @returns The decision with the score and threshold it used.
+   *
+   * @example
+   * ```ts
+   * const decision = presence.decide({ modality: "audio", samples, scores }, 0.66);
+   * if (!decision.present) console.log(decision.reason); // "silence"
+   * ```
+   */
+  decide(evidence: PresenceEvidence, topScore: number): PresenceDecision {
+    const model = this.card[evidence.modality];
+    const threshold = model.threshold;
+    const rule = this.#rule(evidence);
+    if (rule) return { present: false, score: 0, threshold, ...rule };
+    const score = presenceProbability(model, presenceFeatures(this.card.classes, evidence, topScore));
+    return score >= threshold
+      ? { present: true, score, threshold }
+      : { present: false, score, threshold, reason: "no instrument recognised" };
+  }
+
+  #rule(evidence: PresenceEvidence): { reason: AbstainReason; rule: string } | undefined {
+    if (evidence.modality === "audio") {
+      const { minSeconds, minLevelDbfs } = this.card.rules.audio;
+      const seconds = evidence.samples.length / SAMPLE_RATE;
+      if (seconds < minSeconds) return { reason: "silence", rule: `shorter than ${minSeconds} s` };
+      if (signalLevelDbfs(evidence.samples) < minLevelDbfs) {
+        return { reason: "silence", rule: `level below ${minLevelDbfs} dBFS` };
+      }
+      return undefined;
+    }
+    const { minSide, minPixelStd } = this.card.rules.image;
+    if (Math.min(evidence.width, evidence.height) < minSide) {
+      return { reason: "no instrument recognised", rule: `smaller than ${minSide} px` };
+    }
+    if (pixelStd(evidence.pixels) < minPixelStd) {
+      return { reason: "no instrument recognised", rule: "plain image" };
+    }
+    return undefined;
+  }
+}
+
+/** File name of the presence card in the models folder. */
+export const PRESENCE_FILE = "presence.json";
+
+/**
+ * Loads `presence.json` from the models folder.
+ *
+ * @param modelsDir The models folder.
+ * @returns The stage, or `undefined` when the folder has no presence card (the service then always names a label).
+ * @throws {TypeError} When the card exists but is malformed.
+ *
+ * @example
+ * ```ts
+ * const presence = await loadPresence("models");
+ * ```
+ */
+export async function loadPresence(modelsDir: string): Promise<Presence | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(modelsDir, PRESENCE_FILE));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return new Presence(JSON.parse(text) as PresenceCard);
+}

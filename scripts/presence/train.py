@@ -1,0 +1,368 @@
+"""Fits the presence model ("is there an instrument at all?") and writes models/presence.json.
+
+Input: `.cache/presence/evidence.jsonl` from `scripts/presence/extract.ts` (pooled encoder class
+scores, level, image size and flatness, the forest's top score, with source, group, category).
+
+1. Class groups: YAMNet columns per AudioSet subtree (`../shared/ontology/ontology.json`:
+   Musical instrument, the rest of Music, Singing, Silence, Speech, Animal, Sounds of things,
+   Natural sounds, Source-ambiguous sounds, Channel/environment/background); MobileNetV2 columns
+   of the ImageNet instrument classes (the report's mapping, scripts/report/off_the_shelf.py,
+   plus ImageNet's other instruments).
+2. Features exactly as lib/classify/presence.ts `presenceFeatures` computes them (logits of
+   pooled scores, level in dBFS, entropy, ...); a parity fixture checks the two agree.
+3. Hard rules first (too short or too quiet audio -> "silence"; tiny or flat image -> "no
+   instrument recognised"); the logistic model (standardised features, balanced class weights)
+   sees only items the rules pass.
+4. Evaluation by nested group-wise cross-validation (StratifiedGroupKFold over recording
+   sessions / collections / generators, 5 outer folds): each outer fold's threshold is chosen on
+   the inner out-of-fold scores of its training groups only (largest threshold with at most
+   TARGET_DEV false "no instrument" on instrument items), then applied to the outer test groups.
+   Every item is thus scored by a model and threshold that never saw its group.
+5. The served model: fit on all items, threshold from its own group-wise out-of-fold scores.
+
+Usage: /usr/bin/python3 scripts/presence/train.py [--evidence PATH] [--out models/presence.json]
+"""
+
+import argparse
+import csv
+import datetime
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "report"))
+from off_the_shelf import IMAGENET  # noqa: E402
+
+REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SHARED = os.path.normpath(os.environ.get("AMODAL_SHARED_DIR", os.path.join(REPO, "..", "shared")))
+
+# ImageNet instruments the report's mapping leaves out (it maps only our 18 labels).
+IMAGENET_EXTRA = [
+    "bassoon", "chime, bell, gong", "drumstick", "French horn, horn", "gong, tam-tam",
+    "harmonica, mouth organ, harp, mouth harp", "harp", "maraca", "marimba, xylophone",
+    "oboe, hautboy, hautbois", "ocarina, sweet potato", "panpipe, pandean pipe, syrinx", "steel drum",
+]
+AUDIO_SUBTREES = {
+    "instrument": ["Musical instrument"],
+    "music": ["Music"],  # minus the instrument subtree, see class_groups
+    "singing": ["Singing"],
+    "silence": ["Silence"],
+    "speech": ["Speech"],
+    "animal": ["Animal"],
+    "things": ["Sounds of things"],
+    "natural": ["Natural sounds"],
+    "ambiguous": ["Source-ambiguous sounds"],
+    "channel": ["Channel, environment and background"],
+}
+AUDIO_FEATURES = [
+    "instrument_mean", "instrument_max", "music_mean", "music_max", "singing_mean", "singing_max",
+    "silence_mean", "speech_mean", "animal_mean", "things_mean", "natural_mean", "ambiguous_mean",
+    "channel_mean", "level_dbfs", "top_score",
+]
+IMAGE_FEATURES = ["instrument_sum", "entropy", "max_prob", "log_pixel_std", "top_score"]
+RULES = {
+    "audio": {"minSeconds": 0.1, "minLevelDbfs": -60.0},
+    "image": {"minSide": 16, "minPixelStd": 2.0},
+}
+TARGET_DEV = 0.01  # false "no instrument" allowed on inner held-out instrument items (the target is 2 %)
+FOLDS = 5
+SEED = 1234
+
+
+def subtree(ontology, names):
+    by_name = {o["name"]: o for o in ontology}
+    by_id = {o["id"]: o for o in ontology}
+    out, stack = set(), [by_name[n]["id"] for n in names]
+    while stack:
+        i = stack.pop()
+        if i in out:
+            continue
+        out.add(i)
+        stack.extend(by_id[i].get("child_ids", []))
+    return out
+
+
+def class_groups():
+    ontology = json.load(open(os.path.join(SHARED, "ontology", "ontology.json")))
+    with open(os.path.join(SHARED, "weights", "yamnet_class_map.csv"), newline="") as f:
+        mids = [row["mid"] for row in csv.DictReader(f)]
+    ids = {k: subtree(ontology, v) for k, v in AUDIO_SUBTREES.items()}
+    ids["music"] -= ids["instrument"]
+    audio = {k: [i for i, m in enumerate(mids) if m in v] for k, v in ids.items()}
+    labels = [line.rstrip("\n") for line in open(os.path.join(SHARED, "weights", "imagenet_labels.txt")) if line.strip()]
+    names = [n for ns in IMAGENET.values() for n in ns] + IMAGENET_EXTRA
+    missing = [n for n in names if n not in labels]
+    if missing:
+        raise ValueError(f"ImageNet classes {missing} are not in imagenet_labels.txt")
+    image = {"instrument": sorted(labels.index(n) for n in set(names))}
+    return {"audio": audio, "image": image}
+
+
+def logit(p):
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
+    return np.log(q / (1 - q))
+
+
+def features(row, classes):
+    """Mirror of lib/classify/presence.ts presenceFeatures (from the stored evidence)."""
+    out = {"top_score": float(logit(row["topScore"]))}
+    if row["modality"] == "audio":
+        mean, mx = np.asarray(row["scoresMean"]), np.asarray(row["scoresMax"])
+        for group, cols in classes["audio"].items():
+            out[f"{group}_mean"] = float(logit(mean[cols].max() if cols else 0.0))
+            out[f"{group}_max"] = float(logit(mx[cols].max() if cols else 0.0))
+        out["level_dbfs"] = row["levelDbfs"]
+        return out
+    s = np.asarray(row["scores"], dtype=np.float64)
+    for group, cols in classes["image"].items():
+        out[f"{group}_sum"] = float(logit(s[cols].sum()))
+    pos = s[s > 0]
+    out["entropy"] = float(-(pos * np.log(pos)).sum())
+    out["max_prob"] = float(logit(s.max()))
+    out["log_pixel_std"] = float(np.log1p(row["pixelStd"]))
+    return out
+
+
+def rule(row):
+    r = RULES[row["modality"]]
+    if row["modality"] == "audio":
+        if row["seconds"] < r["minSeconds"]:
+            return "silence"
+        if row["levelDbfs"] < r["minLevelDbfs"]:
+            return "silence"
+        return None
+    if min(row["width"], row["height"]) < r["minSide"] or row["pixelStd"] < r["minPixelStd"]:
+        return "no instrument recognised"
+    return None
+
+
+def fit(X, y):
+    scaler = StandardScaler().fit(X)
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(scaler.transform(X), y)
+    return scaler, model
+
+
+def prob(scaler, model, X):
+    return model.predict_proba(scaler.transform(X))[:, 1]
+
+
+def choose_threshold(scores, y, target=TARGET_DEV):
+    """Largest threshold whose false "no instrument" rate on instrument items is <= target."""
+    pos = np.sort(scores[y == 1])
+    if len(pos) == 0:
+        return 0.5
+    k = int(np.floor(target * len(pos)))  # at most k positives may fall below
+    # Below pos[k] only pos[0..k-1] are cut; a hair under it keeps pos[k] itself.
+    return float(np.nextafter(pos[k], 0))
+
+
+def oof_scores(X, y, groups, seed):
+    out = np.zeros(len(y))
+    cv = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    for tr, te in cv.split(X, y, groups):
+        scaler, model = fit(X[tr], y[tr])
+        out[te] = prob(scaler, model, X[te])
+    return out
+
+
+def evaluate(rows, names, seed=SEED):
+    """Nested group-wise CV: per-item held-out score and decision (rules included)."""
+    y = np.array([r["positive"] for r in rows])
+    groups = np.array([r["group"] for r in rows])
+    ruled = np.array([r["rule"] is not None for r in rows])
+    X = np.array([[r["features"][n] for n in names] for r in rows])
+    score = np.zeros(len(rows))
+    present = np.zeros(len(rows), dtype=bool)
+    thresholds = []
+    outer = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    for tr, te in outer.split(X, y, groups):
+        tr = tr[~ruled[tr]]
+        inner = oof_scores(X[tr], y[tr], groups[tr], seed + 1)
+        t = choose_threshold(inner, y[tr])
+        scaler, model = fit(X[tr], y[tr])
+        score[te] = prob(scaler, model, X[te])
+        present[te] = score[te] >= t
+        thresholds.append(t)
+    score[ruled] = 0.0
+    present[ruled] = False
+    return score, present, thresholds
+
+
+def rates(rows, present):
+    y = np.array([r["positive"] for r in rows])
+    pos, neg = y == 1, y == 0
+    return {
+        "instrumentItems": int(pos.sum()),
+        "negativeItems": int(neg.sum()),
+        "falseNoInstrument": round(float((~present[pos]).mean()), 4) if pos.any() else None,
+        "noInstrumentOnNegatives": round(float((~present[neg]).mean()), 4) if neg.any() else None,
+    }
+
+
+def by(rows, present, key):
+    out = {}
+    for value in sorted({r[key] for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r[key] == value]
+        sub = [rows[i] for i in idx]
+        y = np.array([r["positive"] for r in sub])
+        rate = float((~present[idx]).mean())
+        out[value] = {"items": len(idx), "noInstrument": round(rate, 4), "positive": bool(y.all())}
+    return out
+
+
+def curve(rows, score):
+    y = np.array([r["positive"] for r in rows])
+    pts = []
+    for t in np.unique(np.concatenate([[0.0, 1.0], np.quantile(score, np.linspace(0, 1, 201))])):
+        present = score >= t
+        pts.append([round(float(t), 5), round(float((~present[y == 1]).mean()), 5), round(float((~present[y == 0]).mean()), 5)])
+    return pts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--evidence", default=os.path.join(REPO, ".cache", "presence", "evidence.jsonl"))
+    ap.add_argument("--out", default=os.path.join(REPO, "models", "presence.json"))
+    ap.add_argument("--reports", default=os.path.join(REPO, "reports", "presence"))
+    ap.add_argument("--fixture", default=os.path.join(REPO, "tests", "fixtures", "presence", "parity.json"))
+    args = ap.parse_args()
+
+    classes = class_groups()
+    rows = [json.loads(line) for line in open(args.evidence) if line.strip()]
+    for r in rows:
+        r["positive"] = int(r["label"] != "none")
+        r["features"] = features(r, classes)
+        r["rule"] = rule(r)
+        r["kind"] = ("generated" if r["source"] == "generated" else "icon" if r["source"].startswith("iconify:")
+                     else "corpus" if r["positive"] else "negatives")
+    manifest = json.load(open(os.path.join(REPO, "models", "manifest.json")))
+
+    card = {
+        "format": "amodal-presence/1",
+        "version": "",
+        "jointVersion": manifest["version"],
+        "classes": classes,
+        "rules": RULES,
+    }
+    metrics = {"evaluation": "nested group-wise 5-fold CV (StratifiedGroupKFold, seed %d); thresholds from inner folds "
+                             "at <= %.0f %% false 'no instrument' on held-out instrument items" % (SEED, TARGET_DEV * 100)}
+    os.makedirs(args.reports, exist_ok=True)
+    figure_data = {}
+    for modality, names in (("audio", AUDIO_FEATURES), ("image", IMAGE_FEATURES)):
+        sub = [r for r in rows if r["modality"] == modality]
+        score, present, thresholds = evaluate(sub, names)
+        m = rates(sub, present)
+        m["foldThresholds"] = [round(t, 4) for t in thresholds]
+        m["byRule"] = {k: sum(1 for r in sub if r["rule"] == k) for k in {r["rule"] for r in sub if r["rule"]}}
+        m["byKind"] = {k: rates([r for r in sub if r["kind"] == k], present[[r["kind"] == k for r in sub]])
+                       for k in sorted({r["kind"] for r in sub})}
+        m["byNegativeCategory"] = by([r for r in sub if not r["positive"]], present[[not r["positive"] for r in sub]],
+                                     "category")
+        m["byNegativeSource"] = by([r for r in sub if not r["positive"]], present[[not r["positive"] for r in sub]],
+                                   "source")
+        m["byInstrumentSource"] = by([r for r in sub if r["positive"]], present[[bool(r["positive"]) for r in sub]],
+                                     "source")
+        # Ablation: without the forest's own top score (the one feature tied to the served forest).
+        other = [n for n in names if n != "top_score"]
+        _, present_nt, _ = evaluate(sub, other)
+        m["withoutTopScore"] = rates(sub, present_nt)
+        m["curve"] = {"columns": ["threshold", "falseNoInstrument", "noInstrumentOnNegatives"], "points": curve(sub, score)}
+        figure_data[modality] = (m["curve"]["points"], m["falseNoInstrument"], m["noInstrumentOnNegatives"])
+
+        # Served model: all rule-passed items; threshold from group-wise out-of-fold scores.
+        keep = [r for r in sub if r["rule"] is None]
+        X = np.array([[r["features"][n] for n in names] for r in keep])
+        y = np.array([r["positive"] for r in keep])
+        g = np.array([r["group"] for r in keep])
+        oof = oof_scores(X, y, g, SEED + 1)
+        scaler, model = fit(X, y)
+        card[modality] = {
+            "features": names,
+            "mean": [round(float(v), 6) for v in scaler.mean_],
+            "scale": [round(float(v), 6) for v in scaler.scale_],
+            "coef": [round(float(v), 6) for v in model.coef_[0]],
+            "intercept": round(float(model.intercept_[0]), 6),
+            "threshold": round(choose_threshold(oof, y), 6),
+        }
+        m["training"] = {
+            "items": len(sub), "instrumentItems": int(sum(r["positive"] for r in sub)),
+            "negativeItems": int(sum(1 - r["positive"] for r in sub)),
+            "groups": len({r["group"] for r in sub}),
+            "sources": sorted({r["source"] for r in sub}),
+        }
+        metrics[modality] = m
+        print(f"{modality}: false 'no instrument' {m['falseNoInstrument']:.2%} of {m['instrumentItems']} instrument "
+              f"items; 'no instrument' {m['noInstrumentOnNegatives']:.2%} of {m['negativeItems']} negatives "
+              f"(without top_score: {m['withoutTopScore']['falseNoInstrument']:.2%} / "
+              f"{m['withoutTopScore']['noInstrumentOnNegatives']:.2%}); served threshold {card[modality]['threshold']:.4f}")
+        for k, v in m["byKind"].items():
+            print(f"  {k}: {v}")
+
+    digest = hashlib.sha256(json.dumps([card["audio"], card["image"], classes], sort_keys=True).encode()).hexdigest()
+    card["version"] = "presence-" + datetime.date.today().isoformat() + "-" + digest[:8]
+    card["metrics"] = {**{k: v for k, v in metrics.items() if k not in ("audio", "image")},
+                       **{k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in metrics.items()
+                          if k in ("audio", "image")},
+                       "report": "reports/presence/metrics.json",
+                       "rebuild": "npx --yes deno@2.9.6 run -A scripts/presence/extract.ts && "
+                                  "/usr/bin/python3 scripts/presence/train.py"}
+    with open(args.out, "w") as f:
+        json.dump(card, f, indent=1, allow_nan=False)
+        f.write("\n")
+    with open(os.path.join(args.reports, "metrics.json"), "w") as f:
+        json.dump({"version": card["version"], **metrics}, f, indent=1)
+        f.write("\n")
+    plot(figure_data, os.path.join(args.reports, "tradeoff.png"))
+    write_fixture(rows, card, args.fixture)
+    print(f"wrote {args.out} ({card['version']}), {args.reports}/metrics.json, tradeoff.png, {args.fixture}")
+
+
+def plot(data, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    for ax, (modality, (pts, fa, ab)) in zip(axes, data.items()):
+        pts = np.array(pts)
+        ax.plot(pts[:, 2] * 100, pts[:, 1] * 100, lw=1.5, label="held-out scores, all thresholds")
+        ax.scatter([ab * 100], [fa * 100], color="C3", zorder=3, label="chosen on inner folds")
+        ax.axhline(2, color="grey", ls="--", lw=0.8, label="target: <= 2 % false")
+        ax.axvline(90, color="grey", ls=":", lw=0.8, label="target: >= 90 % on negatives")
+        ax.set_xlabel('"no instrument" on negatives (%)')
+        ax.set_ylabel('false "no instrument" on instrument items (%)')
+        ax.set_title(modality)
+        ax.set_ylim(0, 20)
+        ax.set_xlim(50, 100.5)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle("Presence trade-off (nested group-wise CV; hard rules included)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def write_fixture(rows, card, path):
+    """Two items per modality with Python's features and probability, for the TS parity test."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    picked = []
+    for modality in ("audio", "image"):
+        model = card[modality]
+        sub = [r for r in rows if r["modality"] == modality and r["rule"] is None]
+        for want in (1, 0):
+            r = next(r for r in sub if r["positive"] == want)
+            x = np.array([r["features"][n] for n in model["features"]])
+            z = model["intercept"] + float(np.dot(model["coef"], (x - model["mean"]) / np.array(model["scale"])))
+            keep = {k: r[k] for k in ("id", "modality", "topScore", "scoresMean", "scoresMax", "scores", "levelDbfs",
+                                      "pixelStd") if k in r}
+            picked.append({**keep, "features": r["features"], "probability": 1 / (1 + np.exp(-z))})
+    with open(path, "w") as f:
+        json.dump({"card": card["version"], "items": picked}, f)
+
+
+if __name__ == "__main__":
+    main()

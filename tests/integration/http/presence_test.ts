@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { encodeWav } from "../../../lib/media/encode_wav.ts";
+import { encodeImage } from "../../lib/media/_images.ts";
+import { post, serverTest, SHARED, startTestService } from "./_service.ts";
+
+const RATE = 16000;
+const corpus = join(SHARED, "corpus");
+const first = (dir: string) =>
+  join(corpus, dir, Array.from(Deno.readDirSync(join(corpus, dir))).map((e) => e.name).sort()[0]!);
+
+function whiteNoise(seconds: number, rms: number): Float32Array {
+  let state = 7;
+  const uniform = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  // Sum of 12 uniforms: near-Gaussian with variance 1.
+  return Float32Array.from({ length: seconds * RATE }, () => {
+    let s = -6;
+    for (let k = 0; k < 12; k++) s += uniform();
+    return rms * s;
+  });
+}
+
+async function rgb(width: number, height: number, value: (i: number) => number): Promise<Uint8Array<ArrayBuffer>> {
+  const px = Uint8Array.from({ length: width * height * 3 }, (_, i) => value(i));
+  return new Uint8Array(await encodeImage(px, { width, height, channels: 3 }, "png"));
+}
+
+Deno.test("POST /v1/classify says 'no instrument' when there is none", serverTest, async (t) => {
+  const service = await startTestService();
+  const classify = `${service.url}/v1/classify`;
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  const negatives: {
+    name: string;
+    body: () => Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>>;
+    reason: string;
+  }[] = [
+    { name: "1 s of digital silence", body: () => encodeWav(new Float32Array(RATE), RATE), reason: "silence" },
+    { name: "a 10 ms clip", body: () => encodeWav(whiteNoise(1, 0.3).subarray(0, 160), RATE), reason: "silence" },
+    { name: "2 s of white noise", body: () => encodeWav(whiteNoise(2, 0.1), RATE), reason: "no instrument recognised" },
+    { name: "a 1x1 image", body: () => rgb(1, 1, () => 200), reason: "no instrument recognised" },
+    { name: "a plain white image", body: () => rgb(320, 240, () => 255), reason: "no instrument recognised" },
+    { name: "random pixels", body: () => rgb(256, 256, random), reason: "no instrument recognised" },
+  ];
+  try {
+    for (const c of negatives) {
+      await t.step(`${c.name}: label null, reason "${c.reason}", scores kept`, async () => {
+        const res = await post(classify, await c.body());
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        assert.equal(res.json.label, null, JSON.stringify(res.json));
+        assert.equal(res.json.score, null);
+        assert.equal(res.json.reason, c.reason);
+        const instrument = res.json.instrument as { score: number; threshold: number };
+        assert.ok(instrument.score < instrument.threshold, JSON.stringify(instrument));
+        assert.equal((res.json.scores as unknown[]).length, 18);
+      });
+    }
+
+    await t.step("a corpus violin photo and a violin recording still get their label", async () => {
+      for (const path of [first("images/gpiosenka/violin"), first("audio/iowa_pitchfinder/violin")]) {
+        const res = await post(classify, await Deno.readFile(path));
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        assert.equal(res.json.label, "violin", `${path}: ${JSON.stringify(res.json)}`);
+        const instrument = res.json.instrument as { score: number; threshold: number };
+        assert.ok(instrument.score >= instrument.threshold);
+        assert.equal(res.json.reason, undefined);
+      }
+    });
+
+    await t.step("/v1/embed still embeds silence", async () => {
+      const res = await post(`${service.url}/v1/embed`, encodeWav(new Float32Array(RATE), RATE));
+      assert.equal(res.status, 200);
+      assert.equal(res.json.dim, 128);
+      assert.equal(res.json.label, undefined);
+    });
+
+    await t.step("empty and undecodable inputs stay 4xx problem+json", async () => {
+      const wavHeaderOnly = encodeWav(new Float32Array(0), RATE);
+      const garbledPng = (await rgb(64, 64, random)).slice(0, 60);
+      for (const body of [new Uint8Array(0), wavHeaderOnly, garbledPng]) {
+        const res = await post(classify, body);
+        assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${JSON.stringify(res.json)}`);
+        assert.equal(res.type, "application/problem+json");
+      }
+    });
+  } finally {
+    await service.close();
+  }
+});

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import {
+  loadPresence,
+  pixelStd,
+  Presence,
+  type PresenceCard,
+  presenceFeatures,
+  presenceProbability,
+  signalLevelDbfs,
+} from "../../../lib/classify/presence.ts";
+
+const RATE = 16000;
+
+/** A small hand-made card: instrument_max alone decides (positive weight), threshold 0.5. */
+function card(): PresenceCard {
+  return {
+    format: "amodal-presence/1",
+    version: "test",
+    jointVersion: "test",
+    classes: { audio: { instrument: [0, 1] }, image: { instrument: [2] } },
+    rules: { audio: { minSeconds: 0.1, minLevelDbfs: -60 }, image: { minSide: 16, minPixelStd: 2 } },
+    audio: { features: ["instrument_max"], mean: [0], scale: [1], coef: [1], intercept: 0, threshold: 0.5 },
+    image: { features: ["instrument_sum"], mean: [0], scale: [1], coef: [1], intercept: 0, threshold: 0.5 },
+  };
+}
+
+function noise(seconds: number, amplitude: number): Float32Array {
+  let state = 1;
+  return Float32Array.from({ length: Math.round(seconds * RATE) }, () => {
+    state = (state * 1103515245 + 12345) >>> 0;
+    return amplitude * (state / 2 ** 31 - 1);
+  });
+}
+
+function scores(n: number, set: Record<number, number>): Float32Array {
+  const out = new Float32Array(n);
+  for (const [i, v] of Object.entries(set)) out[Number(i)] = v;
+  return out;
+}
+
+function pixels(value: (i: number) => number): Uint8Array {
+  return Uint8Array.from({ length: 224 * 224 * 3 }, (_, i) => value(i));
+}
+
+Deno.test("signalLevelDbfs() measures the loudest 0.1 s block", () => {
+  assert.equal(signalLevelDbfs(new Float32Array(RATE)), -120);
+  assert.equal(signalLevelDbfs(new Float32Array(0)), -120);
+  const sine = Float32Array.from({ length: RATE }, (_, i) => Math.sin(2 * Math.PI * 440 * i / RATE));
+  assert.ok(Math.abs(signalLevelDbfs(sine) - -3.01) < 0.05, `${signalLevelDbfs(sine)}`);
+  // A loud 0.1 s burst in 2 s of silence is as loud as the burst.
+  const burst = new Float32Array(2 * RATE);
+  burst.set(sine.subarray(0, RATE / 10), RATE);
+  assert.ok(Math.abs(signalLevelDbfs(burst) - -3.01) < 0.05);
+});
+
+Deno.test("pixelStd() is 0 for a plain image and large for noise", () => {
+  assert.equal(pixelStd(pixels(() => 255)), 0);
+  assert.ok(pixelStd(pixels((i) => (i * 7919) % 256)) > 60);
+});
+
+Deno.test("Presence.decide() applies the hard rules before the model", async (t) => {
+  const presence = new Presence(card());
+  const loud = { mean: scores(4, { 0: 0.9 }), max: scores(4, { 0: 0.99 }) };
+  const cases = [
+    { name: "10 ms clip", samples: noise(0.01, 0.5), reason: "silence", rule: /shorter than 0.1 s/ },
+    { name: "digital silence", samples: new Float32Array(RATE), reason: "silence", rule: /level below -60 dBFS/ },
+    { name: "-80 dBFS noise", samples: noise(1, 1e-4), reason: "silence", rule: /level below/ },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const d = presence.decide({ modality: "audio", samples: c.samples, scores: loud }, 0.9);
+      assert.equal(d.present, false);
+      assert.equal(d.reason, c.reason);
+      assert.match(d.rule!, c.rule);
+      assert.equal(d.score, 0);
+    });
+  }
+  const instrumentImage = scores(5, { 2: 0.99 });
+  await t.step("1x1 image", () => {
+    const d = presence.decide(
+      { modality: "image", width: 1, height: 1, pixels: pixels((i) => i % 256), scores: instrumentImage },
+      0.9,
+    );
+    assert.deepEqual([d.present, d.reason, d.rule], [false, "no instrument recognised", "smaller than 16 px"]);
+  });
+  await t.step("plain white image", () => {
+    const d = presence.decide(
+      { modality: "image", width: 640, height: 480, pixels: pixels(() => 255), scores: instrumentImage },
+      0.9,
+    );
+    assert.deepEqual([d.present, d.reason, d.rule], [false, "no instrument recognised", "plain image"]);
+  });
+});
+
+Deno.test("Presence.decide() thresholds the model's probability", () => {
+  const presence = new Presence(card());
+  const samples = noise(1, 0.3);
+  const yes = presence.decide({
+    modality: "audio",
+    samples,
+    scores: { mean: scores(4, {}), max: scores(4, { 1: 0.9 }) },
+  }, 0.5);
+  assert.equal(yes.present, true);
+  assert.ok(Math.abs(yes.score - 0.9) < 1e-6, `${yes.score}`); // logit then sigmoid with weight 1
+  assert.equal(yes.reason, undefined);
+  const no = presence.decide({
+    modality: "audio",
+    samples,
+    scores: { mean: scores(4, {}), max: scores(4, { 3: 0.9 }) },
+  }, 0.5);
+  assert.deepEqual([no.present, no.reason, no.threshold], [false, "no instrument recognised", 0.5]);
+  assert.ok(no.score < 0.01);
+});
+
+Deno.test("Presence rejects a malformed card", () => {
+  assert.throws(() => new Presence({ ...card(), format: "other" as "amodal-presence/1" }), TypeError);
+  const bad = card();
+  bad.audio.coef = [];
+  assert.throws(() => new Presence(bad), /equally long/);
+});
+
+Deno.test("presenceProbability() names a missing feature", () => {
+  assert.throws(() => presenceProbability(card().audio, {}), /instrument_max/);
+});
+
+Deno.test("loadPresence() returns undefined without a card and loads the deployed one", async () => {
+  assert.equal(await loadPresence(await Deno.makeTempDir()), undefined);
+  const deployed = await loadPresence("models");
+  assert.ok(deployed, "models/presence.json is deployed");
+  assert.ok(deployed.card.audio.threshold > 0 && deployed.card.audio.threshold < 1);
+});
+
+Deno.test("presenceFeatures() and presenceProbability() match scripts/presence/train.py", async () => {
+  const fixture = JSON.parse(await Deno.readTextFile("tests/fixtures/presence/parity.json"));
+  const presence = (await loadPresence("models"))!;
+  assert.equal(fixture.card, presence.card.version, "fixture written with the deployed card");
+  for (const item of fixture.items) {
+    const evidence = item.modality === "audio"
+      ? {
+        modality: "audio" as const,
+        samples: new Float32Array(RATE),
+        scores: { mean: Float32Array.from(item.scoresMean), max: Float32Array.from(item.scoresMax) },
+      }
+      : {
+        modality: "image" as const,
+        width: 224,
+        height: 224,
+        pixels: pixels(() => 0),
+        scores: Float32Array.from(item.scores),
+      };
+    const features = presenceFeatures(presence.card.classes, evidence, item.topScore);
+    // Level and pixel spread come from the samples and pixels, which the fixture does not carry: take Python's.
+    features.level_dbfs = item.features.level_dbfs;
+    features.log_pixel_std = item.features.log_pixel_std;
+    for (const [name, value] of Object.entries(item.features as Record<string, number>)) {
+      if (value === undefined || value === null) continue;
+      // Float32 scores vs Python float64: logits agree to ~1e-4.
+      assert.ok(Math.abs(features[name]! - value) < 1e-3, `${item.id} ${name}: ${features[name]} vs ${value}`);
+    }
+    const p = presenceProbability(presence.card[item.modality as "audio" | "image"], features);
+    assert.ok(Math.abs(p - item.probability) < 1e-4, `${item.id}: ${p} vs ${item.probability}`);
+  }
+});
