@@ -7,7 +7,7 @@
 import type { Session } from "../backend/onnx.ts";
 import type { EncoderCard } from "./card.ts";
 import type { EncoderInput } from "../features/encoder_input.ts";
-import { runPooledStats } from "./run_pooled.ts";
+import { runPooled } from "./run_pooled.ts";
 
 /** Outputs an encoder card can name (`card.outputs`). */
 export type EncoderOutput = "embedding" | "scores";
@@ -45,7 +45,7 @@ export async function encode(
   for (const name of outputs) {
     if (!card.outputs[name]) throw new TypeError(`Encoder ${card.name} has no ${name} output`);
   }
-  const pooled = await runPooledStats(session, card, input.data, input.count, input.itemDims, outputs);
+  const pooled = await runPooled(session, card, input.data, input.count, input.itemDims, outputs);
   const embedding = pooled.mean.embedding;
   if (embedding && embedding.length !== card.outputs.embedding.dim) {
     throw new Error(`Encoder ${card.name} gave ${embedding.length} values, card says ${card.outputs.embedding.dim}`);

@@ -1,6 +1,6 @@
 /**
  * Runs a stack of equally shaped inputs through an encoder graph and
- * mean-pools the named outputs over the stack.
+ * pools the named outputs over the stack (mean and maximum).
  *
  * @module
  */
@@ -17,37 +17,7 @@ import { type EncoderCard, hasSymbolicBatch } from "./card.ts";
  */
 const MAX_BATCH = 16;
 
-/**
- * Feeds `count` inputs of `itemDims` (without batch) to the card's graph, in
- * batches when its batch dimension is symbolic, else one at a time, and
- * returns for each requested output the mean over the inputs of its
- * flattened per-item vector. Large stacks run in equal batches of at most 16.
- *
- * @param session Backend session of the card's graph.
- * @param card The encoder card (input name and batch dimension).
- * @param data `count` items, row-major, back to back.
- * @param count Number of items (>= 1).
- * @param itemDims Shape of one item, e.g. `[96, 64]`.
- * @param outputs Output names to pool, e.g. `["embedding"]`.
- * @returns Mean vector per output name.
- *
- * @example
- * ```ts
- * const { embedding } = await runPooled(session, card, patches.data, patches.count, [96, 64], ["embedding"]);
- * ```
- */
-export async function runPooled(
-  session: Session,
-  card: EncoderCard,
-  data: Float32Array,
-  count: number,
-  itemDims: readonly number[],
-  outputs: readonly string[],
-): Promise<Record<string, Float32Array>> {
-  return (await runPooledStats(session, card, data, count, itemDims, outputs)).mean;
-}
-
-/** Per-output pooled statistics of {@linkcode runPooledStats}. */
+/** Per-output pooled statistics of {@linkcode runPooled}. */
 export interface PooledStats {
   /** Mean over the stack, per output name. */
   mean: Record<string, Float32Array>;
@@ -56,9 +26,9 @@ export interface PooledStats {
 }
 
 /**
- * {@linkcode runPooled} that also keeps the element-wise maximum over the
- * stack: a short note in a long clip moves a class's mean little but its
- * maximum a lot, which is what the presence stage needs to see.
+ * Runs the graph over a stack of items in batches and pools every requested output by mean and by
+ * element-wise maximum: a short note in a long clip moves a class's mean little but its maximum a lot,
+ * which is what the presence stage needs to see.
  *
  * @param session Backend session of the card's graph.
  * @param card The encoder card (input name and batch dimension).
@@ -70,10 +40,10 @@ export interface PooledStats {
  *
  * @example
  * ```ts
- * const { mean, max } = await runPooledStats(session, card, patches.data, patches.count, [96, 64], ["scores"]);
+ * const { mean, max } = await runPooled(session, card, patches.data, patches.count, [96, 64], ["scores"]);
  * ```
  */
-export async function runPooledStats(
+export async function runPooled(
   session: Session,
   card: EncoderCard,
   data: Float32Array,

@@ -12,12 +12,12 @@ Deno.test("runPooled() pools a stack larger than one batch like one-by-one runs"
   const data = new Float32Array(count * patch.length);
   // Distinct patches: the fixture shifted by a per-patch offset.
   for (let i = 0; i < count; i++) data.set(patch.map((v) => v + 0.05 * i), i * patch.length);
-  const pooled = (await runPooled(session, card, data, count, [96, 64], ["embedding"])).embedding!;
+  const pooled = (await runPooled(session, card, data, count, [96, 64], ["embedding"])).mean.embedding!;
   const sum = new Float64Array(pooled.length);
   for (let i = 0; i < count; i++) {
     const one = (await runPooled(session, card, data.subarray(i * patch.length, (i + 1) * patch.length), 1, [96, 64], [
       "embedding",
-    ])).embedding!;
+    ])).mean.embedding!;
     one.forEach((v, j) => (sum[j] = sum[j]! + v));
   }
   const maxDiff = Math.max(...Array.from(pooled, (v, j) => Math.abs(v - sum[j]! / count)));
