@@ -72,9 +72,9 @@ export function memoryBudget(options: MemoryBudgetOptions): MiddlewareHandler {
     let held = 0;
     try {
       const reader = raw.body.getReader();
-      // With a declared length the body goes straight into one buffer of that size; otherwise chunks are
-      // kept and joined at the end.
-      const buffer = length === undefined ? undefined : new Uint8Array(length);
+      // Chunks are kept until the reservation is granted; with a declared length the rest then goes
+      // straight into one buffer of that size, otherwise chunks are kept and joined at the end.
+      let buffer: Uint8Array | undefined;
       const chunks: Uint8Array[] = [];
       let size = 0;
       let done = false;
@@ -97,8 +97,7 @@ export function memoryBudget(options: MemoryBudgetOptions): MiddlewareHandler {
         else throw new ProblemError(400, `The body is longer than its Content-Length of ${length} bytes`);
       };
       while (!done && size < headBytes) await read();
-      const head = buffer ? buffer.subarray(0, size) : concat(chunks.splice(0), size);
-      if (!buffer) chunks.push(head);
+      const head = concat(chunks.splice(0), size);
       const total = length ?? (done ? size : undefined);
       const upload = multipart ? filePart(head) : { bytes: head, offset: 0 };
       const decode = estimate(upload.bytes, total === undefined ? undefined : total - upload.offset);
@@ -110,6 +109,10 @@ export function memoryBudget(options: MemoryBudgetOptions): MiddlewareHandler {
         throw new ProblemError(400, "The client went away while the request waited for memory");
       }
       held = need;
+      if (length !== undefined && !done) {
+        buffer = new Uint8Array(length);
+        buffer.set(head);
+      } else chunks.push(head);
       let covered = total ?? size; // body bytes the reservation covers
       while (!done) {
         await read();

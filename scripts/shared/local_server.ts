@@ -18,8 +18,15 @@ export interface LocalServer {
   pid: number;
   /** Whether the child has exited. */
   exited(): boolean;
-  /** The child's resident set size in bytes (workers are its threads), or undefined once it exited. */
+  /**
+   * The child's resident set size in bytes (workers are its threads), or undefined once it exited. Read from
+   * `/proc/<pid>/status`, which Deno lets only `--allow-all` read: the scripts run with `-A`.
+   */
   rss(): number | undefined;
+  /** The child's peak RSS in bytes since it started or since {@linkcode LocalServer.resetPeakRss}. */
+  peakRss(): number | undefined;
+  /** Starts a new peak-RSS measurement. */
+  resetPeakRss(): void;
   /** The last lines the child wrote to stderr (its error log), for crash reports. */
   stderrTail(): string[];
   /** Sends SIGTERM and waits for the exit. */
@@ -116,16 +123,14 @@ export async function startLocalServer(
     pid: child.pid,
     exited: () => exited,
     rss() {
-      if (exited) return undefined;
-      // `ps` rather than /proc/<pid>/status, which Deno only lets --allow-all read.
-      try {
-        const out = new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(child.pid)], stderr: "null" })
-          .outputSync();
-        const kib = Number(new TextDecoder().decode(out.stdout).trim());
-        return out.success && kib > 0 ? kib * 1024 : undefined;
-      } catch {
-        return undefined;
-      }
+      return exited ? undefined : procStatus(child.pid, "VmRSS");
+    },
+    peakRss() {
+      return exited ? undefined : procStatus(child.pid, "VmHWM");
+    },
+    resetPeakRss() {
+      // "5" resets the peak RSS the kernel keeps for the process (proc(5), clear_refs).
+      if (!exited) Deno.writeTextFileSync(`/proc/${child.pid}/clear_refs`, "5");
     },
     stderrTail: () => [...tail],
     async stop() {
@@ -135,4 +140,15 @@ export async function startLocalServer(
       clearTimeout(timer);
     },
   };
+}
+
+/** A `kB` field of `/proc/<pid>/status` (e.g. VmRSS, VmHWM) in bytes, or undefined when the process is gone. */
+function procStatus(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
+  try {
+    const match = Deno.readTextFileSync(`/proc/${pid}/status`).match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error; // run the script with -A
+    return undefined;
+  }
 }
