@@ -14,18 +14,25 @@ import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { Pipeline } from "../../lib/pipeline.ts";
 import { adversarialInputs } from "../shared/adversarial_inputs.ts";
 import { encodeAudio } from "../../lib/media/ffmpeg.ts";
+import { join } from "node:path";
 
 const memories: { label: string; memory: WebAssembly.Memory }[] = [];
 function labelOf(module: WebAssembly.Module): string {
   const names = WebAssembly.Module.exports(module).map((e) => e.name).join(" ");
   if (/Ort/.test(names)) return "onnxruntime";
+  if (/napi|emnapi/i.test(names + WebAssembly.Module.imports(module).map((i) => i.name).join(" "))) return "sharp";
   if (/ffprobe|ffmpeg/i.test(names)) return "ffmpeg";
-  return "sharp/other";
+  return `wasm(${WebAssembly.Module.exports(module).length} exports)`;
 }
 function track(instance: WebAssembly.Instance, module: WebAssembly.Module, imports?: WebAssembly.Imports) {
-  const own = instance.exports.memory ??
-    Object.values(imports?.a ?? imports?.env ?? {}).find((v) => v instanceof WebAssembly.Memory);
-  if (own instanceof WebAssembly.Memory) memories.push({ label: labelOf(module), memory: own });
+  const candidates = [
+    ...Object.values(instance.exports),
+    ...Object.values(imports ?? {}).flatMap((ns) => Object.values(ns)),
+  ];
+  const own = candidates.find((v) => v instanceof WebAssembly.Memory);
+  if (own instanceof WebAssembly.Memory && !memories.some((m) => m.memory === own)) {
+    memories.push({ label: labelOf(module), memory: own });
+  }
 }
 const instantiate = WebAssembly.instantiate;
 WebAssembly.instantiate = (async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
@@ -64,12 +71,31 @@ const pipeline = await Pipeline.create(config, {
   image: encoders[config.imageEncoder]!,
 });
 report("load");
-const inputs = await adversarialInputs(config);
-const wav = inputs.find((i) => i.name.startsWith("wav"))!;
-const mono = new Float32Array(48_000 * config.maxAudioSeconds).map((_, i) => Math.sin(i / 20) * 0.3);
-inputs.push({ name: "flac-30s-48k", bytes: await encodeAudio(mono, 48_000, "flac") as Uint8Array<ArrayBuffer> });
-report("inputs made (sharp + ffmpeg used)");
-for (const input of [inputs.at(-2)!, ...inputs, wav]) {
+// Made in a child process: encoding them here would grow this isolate's heaps before the first measurement.
+const cache = join(config.cacheDir, "heap_probe");
+if (Deno.args[0] === "--make-inputs") {
+  await Deno.mkdir(cache, { recursive: true });
+  for (const input of await adversarialInputs(config)) await Deno.writeFile(join(cache, input.name), input.bytes);
+  const mono = new Float32Array(48_000 * config.maxAudioSeconds).map((_, i) => Math.sin(i / 20) * 0.3);
+  await Deno.writeFile(join(cache, "flac-30s-48k"), await encodeAudio(mono, 48_000, "flac"));
+  Deno.exit(0);
+}
+await new Deno.Command(Deno.execPath(), { args: ["run", "-A", new URL(import.meta.url).pathname, "--make-inputs"] })
+  .output();
+const inputs = [];
+for (
+  const name of [
+    "photo-224",
+    "noise-jpeg-4032x3024",
+    "photo-6000x4500",
+    `wav-${config.maxAudioSeconds}s-48k-stereo`,
+    "random-bytes",
+    "flac-30s-48k",
+  ]
+) {
+  inputs.push({ name, bytes: await Deno.readFile(join(cache, name)) });
+}
+for (const input of [...inputs, ...inputs]) {
   try {
     await pipeline.classify(input.bytes);
   } catch (error) {

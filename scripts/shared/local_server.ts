@@ -41,15 +41,35 @@ export interface LocalServer {
  * @param options `loopback: false` keeps the task's own listen host.
  */
 export async function startTaskFlags(options: { loopback?: boolean } = {}): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json")));
-  const task: string = config.tasks.start;
-  const words = task.split(/\s+/).map((w) => w.replaceAll("'", "").replaceAll('"', ""));
-  if (words[0] !== "deno" || words[1] !== "run" || words.at(-1) !== "main.ts") {
-    throw new Error(`Cannot read the start task from deno.json: "${task}"`);
-  }
+  const { words } = await startTask();
   const flags = words.slice(2, -1);
   if (options.loopback === false) return flags;
   return flags.map((flag) => flag.startsWith("--allow-net=") ? flag.replace("0.0.0.0", "127.0.0.1") : flag);
+}
+
+/**
+ * The environment the `start` task sets before `deno` (e.g. `MALLOC_MMAP_THRESHOLD_`), so that the
+ * scripts' servers run with it too.
+ *
+ * @returns Variable names and values.
+ */
+export async function startTaskEnv(): Promise<Record<string, string>> {
+  return (await startTask()).env;
+}
+
+async function startTask(): Promise<{ env: Record<string, string>; words: string[] }> {
+  const config = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json")));
+  const task: string = config.tasks.start;
+  const all = task.split(/\s+/).map((w) => w.replaceAll("'", "").replaceAll('"', ""));
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(all[0] ?? "")) {
+    const [name, ...value] = all.shift()!.split("=");
+    env[name!] = value.join("=");
+  }
+  if (all[0] !== "deno" || all[1] !== "run" || all.at(-1) !== "main.ts") {
+    throw new Error(`Cannot read the start task from deno.json: "${task}"`);
+  }
+  return { env, words: all };
 }
 
 /**
@@ -68,7 +88,7 @@ export async function startLocalServer(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, "main.ts"],
     cwd: REPO_ROOT,
-    env: { ...env, PORT: "0", AMODAL_HOSTNAME: "127.0.0.1" },
+    env: { ...await startTaskEnv(), ...env, PORT: "0", AMODAL_HOSTNAME: "127.0.0.1" },
     stdin: "null",
     stdout: "null", // access logs: one line per request, not needed here
     stderr: "piped",
