@@ -17,6 +17,12 @@ export interface Config {
   hostname: string;
   /** Largest accepted request body in bytes. @default 25_000_000 */
   maxBodyBytes: number;
+  /**
+   * Memory that requests in flight may hold together: buffered bodies plus the decode sizes their headers announce
+   * (`lib/http/memory_budget.ts`). A request that does not fit waits up to 5 s, then gets 503 + Retry-After.
+   * @default 64_000_000
+   */
+  maxInflightBytes: number;
   /** Largest accepted image, width × height, checked from the header. @default 40_000_000 */
   maxImagePixels: number;
   /** Audio beyond this many seconds is ignored (the response says so). @default 30 */
@@ -121,6 +127,7 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     port: int(env, "PORT", 8000),
     hostname: env("AMODAL_HOSTNAME") ?? "0.0.0.0",
     maxBodyBytes: int(env, "AMODAL_MAX_BODY_BYTES", 25_000_000),
+    maxInflightBytes: int(env, "AMODAL_MAX_INFLIGHT_BYTES", 64_000_000),
     maxImagePixels: int(env, "AMODAL_MAX_IMAGE_PIXELS", 40_000_000),
     maxAudioSeconds: int(env, "AMODAL_MAX_AUDIO_SECONDS", 30),
     requestTimeoutMs: int(env, "AMODAL_REQUEST_TIMEOUT_MS", 30_000),

@@ -5,14 +5,15 @@
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { Config } from "../lib/config.ts";
-import { ProblemError } from "../lib/errors.ts";
 import { accessLog } from "../lib/http/access_log.ts";
 import { apiKeys } from "../lib/http/api_keys.ts";
 import { rateLimit } from "../lib/http/rate_limit.ts";
+import { InflightBudget } from "../lib/http/inflight_budget.ts";
+import { memoryBudget } from "../lib/http/memory_budget.ts";
+import { estimateDecodeBytes } from "../lib/media/decode_cost.ts";
 import { notFound, onError } from "../lib/http/on_error.ts";
 import type { JobRunner } from "../lib/worker/pool.ts";
 import { inferRoutes } from "./infer.ts";
@@ -28,12 +29,15 @@ export interface AppDeps {
   keyHashes?: Uint8Array[];
   /** Write access-log lines here (default: stdout). */
   log?: (line: string) => void;
+  /** Memory budget of requests in flight (default: one of `config.maxInflightBytes`); tests pass one to inspect. */
+  budget?: InflightBudget;
 }
 
 /**
  * Assembles middleware and routes.
  *
- * Request lifecycle: request id -> access log -> CORS -> API key -> rate limit -> body limit -> route
+ * Request lifecycle: request id -> access log -> CORS -> API key -> rate limit -> memory budget (body
+ * limit, body read, 503 when in-flight memory is short) -> route
  * (read upload -> worker pool -> JSON) -> problem+json on any error.
  *
  * @param deps Configuration, worker pool and model facts.
@@ -51,15 +55,18 @@ export function createApp(deps: AppDeps): Hono {
   if (config.rateLimitPerSecond > 0) {
     app.use("/v1/*", rateLimit({ ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }));
   }
+  const budget = deps.budget ?? new InflightBudget({ capacity: config.maxInflightBytes });
   app.use(
     "/v1/*",
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: () => {
-        throw new ProblemError(413, `The body exceeds the limit of ${config.maxBodyBytes} bytes`, {
-          extensions: { limit: config.maxBodyBytes },
-        });
-      },
+    memoryBudget({
+      budget,
+      maxBodyBytes: config.maxBodyBytes,
+      estimate: (head, totalBytes) =>
+        estimateDecodeBytes(head, {
+          ...(totalBytes === undefined ? {} : { totalBytes }),
+          maxAudioSeconds: config.maxAudioSeconds,
+          maxPixels: config.maxImagePixels,
+        }),
     }),
   );
   app.route("/", metaRoutes(pool, info));

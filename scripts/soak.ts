@@ -19,7 +19,15 @@
  * deno task soak --requests 200 --concurrency 4
  * deno task soak --kinds flac                     # one kind of input only
  * deno task soak --warmup 2000                    # measure after 2000 unmeasured requests
+ * deno task soak --adversarial                    # memory burst of the largest inputs, c = 16 and 64
  * ```
+ *
+ * `--adversarial` (issue 16) instead warms the service with a few small photos, then sends two bursts of
+ * the largest inputs the limits allow (`scripts/shared/adversarial_inputs.ts`), 5 x C requests at
+ * concurrency C = 16 and then 64 (`--concurrency 16,64`), and prints per burst the RSS before, the
+ * peak during and the RSS 30 s after (`--settle`), the statuses and p99. Exits 1 when an answer
+ * breaks the promise (a 5xx other than 503, a 503 without Retry-After, a refusal that is not
+ * problem+json, a lost request) or, with `--max-peak-mib`, when a peak is over it.
  *
  * @module
  */
@@ -28,6 +36,9 @@ import { type LocalServer, startLocalServer } from "./shared/local_server.ts";
 import { corpusWav, pickCorpus, random } from "./shared/seed_inputs.ts";
 import { corpusDir } from "./shared/seed_inputs.ts";
 import { join } from "node:path";
+import { loadConfig } from "../lib/config.ts";
+import { adversarialInputs } from "./shared/adversarial_inputs.ts";
+import { runBurst } from "./shared/burst.ts";
 
 /** One distinct request body. */
 interface Input {
@@ -78,8 +89,16 @@ if (import.meta.main) {
       kinds: { type: "string", default: "image,flac,wav" },
       warmup: { type: "string", default: "0" },
       "max-rss-growth": { type: "string" },
+      adversarial: { type: "boolean", default: false },
+      settle: { type: "string", default: "30" },
+      "max-peak-mib": { type: "string" },
     },
   });
+  if (values.adversarial) {
+    const levels = (Deno.args.includes("--concurrency") ? values.concurrency! : "16,64").split(",").map(Number);
+    const maxPeak = values["max-peak-mib"] === undefined ? Infinity : Number(values["max-peak-mib"]);
+    Deno.exit(await adversarial(levels, Number(values.settle), maxPeak) ? 0 : 1);
+  }
   const total = Number(values.requests);
   const concurrency = Number(values.concurrency);
   const seconds = Number(values.seconds);
@@ -224,5 +243,43 @@ if (import.meta.main) {
   } catch (error) {
     await server.stop();
     throw error;
+  }
+}
+
+/** The adversarial memory bursts; true when every answer kept the promise (and peaks stayed under `maxPeakMiB`). */
+async function adversarial(levels: number[], settleSeconds: number, maxPeakMiB: number): Promise<boolean> {
+  console.error("soak: preparing adversarial inputs ...");
+  const inputs = await adversarialInputs(loadConfig());
+  for (const input of inputs) console.error(`soak:   ${input.name}: ${input.bytes.length} bytes`);
+  const server = await startLocalServer();
+  try {
+    const models = await (await fetch(`${server.url}/v1/models`)).json();
+    const url = server.url + (models.joint ? "/v1/classify" : "/v1/embed?space=encoder");
+    const small = inputs.find((i) => i.name === "photo-224")!;
+    for (let i = 0; i < 4; i++) await (await fetch(url, { method: "POST", body: small.bytes })).body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const resting = server.rss()!;
+    console.error(`soak: resting RSS ${Math.round(resting / MIB)} MiB`);
+    let ok = true;
+    for (const concurrency of levels) {
+      const report = await runBurst(server, url, inputs, {
+        concurrency,
+        requests: 5 * concurrency,
+        settleSeconds,
+        expected: { "random-bytes": 415 },
+      });
+      const vsResting = Math.round((report.rssMiB.after * MIB - resting) / resting * 1000) / 1000;
+      console.log(JSON.stringify({ ...report, restingMiB: Math.round(resting / MIB), afterVsResting: vsResting }));
+      console.error(
+        `soak: c=${concurrency}: ${JSON.stringify(report.statuses)}, p99 ${report.latencyMs.p99} ms; RSS ` +
+          `${report.rssMiB.before} -> peak ${report.rssMiB.peak} -> ${report.rssMiB.after} MiB ${settleSeconds} s after ` +
+          `(${(vsResting * 100).toFixed(1)} % vs resting)`,
+      );
+      for (const v of report.violations.slice(0, 10)) console.error(`soak: violation: ${v}`);
+      if (report.violations.length > 0 || report.rssMiB.peak > maxPeakMiB) ok = false;
+    }
+    return ok;
+  } finally {
+    await server.stop();
   }
 }

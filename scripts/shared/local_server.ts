@@ -18,8 +18,15 @@ export interface LocalServer {
   pid: number;
   /** Whether the child has exited. */
   exited(): boolean;
-  /** The child's resident set size in bytes (workers are its threads), or undefined once it exited. */
+  /**
+   * The child's resident set size in bytes (workers are its threads), or undefined once it exited. Read from
+   * `/proc/<pid>/status`, which Deno lets only `--allow-all` read: the scripts run with `-A`.
+   */
   rss(): number | undefined;
+  /** The child's peak RSS in bytes since it started or since {@linkcode LocalServer.resetPeakRss}. */
+  peakRss(): number | undefined;
+  /** Starts a new peak-RSS measurement. */
+  resetPeakRss(): void;
   /** The last lines the child wrote to stderr (its error log), for crash reports. */
   stderrTail(): string[];
   /** Sends SIGTERM and waits for the exit. */
@@ -34,15 +41,35 @@ export interface LocalServer {
  * @param options `loopback: false` keeps the task's own listen host.
  */
 export async function startTaskFlags(options: { loopback?: boolean } = {}): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json")));
-  const task: string = config.tasks.start;
-  const words = task.split(/\s+/).map((w) => w.replaceAll("'", "").replaceAll('"', ""));
-  if (words[0] !== "deno" || words[1] !== "run" || words.at(-1) !== "main.ts") {
-    throw new Error(`Cannot read the start task from deno.json: "${task}"`);
-  }
+  const { words } = await startTask();
   const flags = words.slice(2, -1);
   if (options.loopback === false) return flags;
   return flags.map((flag) => flag.startsWith("--allow-net=") ? flag.replace("0.0.0.0", "127.0.0.1") : flag);
+}
+
+/**
+ * The environment the `start` task sets before `deno` (e.g. `MALLOC_MMAP_THRESHOLD_`), so that the
+ * scripts' servers run with it too.
+ *
+ * @returns Variable names and values.
+ */
+export async function startTaskEnv(): Promise<Record<string, string>> {
+  return (await startTask()).env;
+}
+
+async function startTask(): Promise<{ env: Record<string, string>; words: string[] }> {
+  const config = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json")));
+  const task: string = config.tasks.start;
+  const all = task.split(/\s+/).map((w) => w.replaceAll("'", "").replaceAll('"', ""));
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(all[0] ?? "")) {
+    const [name, ...value] = all.shift()!.split("=");
+    env[name!] = value.join("=");
+  }
+  if (all[0] !== "deno" || all[1] !== "run" || all.at(-1) !== "main.ts") {
+    throw new Error(`Cannot read the start task from deno.json: "${task}"`);
+  }
+  return { env, words: all };
 }
 
 /**
@@ -61,7 +88,7 @@ export async function startLocalServer(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, "main.ts"],
     cwd: REPO_ROOT,
-    env: { ...env, PORT: "0", AMODAL_HOSTNAME: "127.0.0.1" },
+    env: { ...await startTaskEnv(), ...env, PORT: "0", AMODAL_HOSTNAME: "127.0.0.1" },
     stdin: "null",
     stdout: "null", // access logs: one line per request, not needed here
     stderr: "piped",
@@ -116,15 +143,14 @@ export async function startLocalServer(
     pid: child.pid,
     exited: () => exited,
     rss() {
-      if (exited) return undefined;
-      // /proc/<pid>/status rather than a `ps` process (no program outside Deno). Deno lets only --allow-all read
-      // another process's /proc entry; without it the probe answers undefined (callers report "n/a").
-      try {
-        const kib = Number(/^VmRSS:\s*(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`))?.[1]);
-        return kib > 0 ? kib * 1024 : undefined;
-      } catch {
-        return undefined;
-      }
+      return exited ? undefined : procStatus(child.pid, "VmRSS");
+    },
+    peakRss() {
+      return exited ? undefined : procStatus(child.pid, "VmHWM");
+    },
+    resetPeakRss() {
+      // "5" resets the peak RSS the kernel keeps for the process (proc(5), clear_refs).
+      if (!exited) Deno.writeTextFileSync(`/proc/${child.pid}/clear_refs`, "5");
     },
     stderrTail: () => [...tail],
     async stop() {
@@ -134,4 +160,15 @@ export async function startLocalServer(
       clearTimeout(timer);
     },
   };
+}
+
+/** A `kB` field of `/proc/<pid>/status` (e.g. VmRSS, VmHWM) in bytes, or undefined when the process is gone. */
+function procStatus(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
+  try {
+    const match = Deno.readTextFileSync(`/proc/${pid}/status`).match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error; // run the script with -A
+    return undefined;
+  }
 }

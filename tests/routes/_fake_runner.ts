@@ -13,15 +13,21 @@ import { loadConfig } from "../../lib/config.ts";
 import { createApp } from "../../routes/app.ts";
 import type { Config } from "../../lib/config.ts";
 import type { Hono } from "hono";
+import { InflightBudget } from "../../lib/http/inflight_budget.ts";
 
-/** Records the jobs it is given; `fail` makes the next job throw. */
+/**
+ * Records the jobs it is given; `fail` makes the next job throw; `onRun` runs first and may hold the
+ * job (a promise) to keep it in flight.
+ */
 export class FakeRunner implements JobRunner {
   jobs: JobRequest[] = [];
   fail: Error | undefined;
+  onRun: ((job: JobRequest) => void | Promise<void>) | undefined;
 
-  run<J extends JobRequest>(job: J): Promise<JobResults[J["op"]]> {
+  async run<J extends JobRequest>(job: J): Promise<JobResults[J["op"]]> {
     this.jobs.push(job);
-    if (this.fail) return Promise.reject(this.fail);
+    await this.onRun?.(job);
+    if (this.fail) throw this.fail;
     const timings = { decode: 1, encoder: 2 };
     const embed: EmbedResult = {
       modality: "audio",
@@ -41,7 +47,7 @@ export class FakeRunner implements JobRunner {
       timings,
     };
     const results: JobResults = { embed, classify };
-    return Promise.resolve(results[job.op as J["op"]]);
+    return results[job.op as J["op"]];
   }
 
   stats(): PoolStats {
@@ -49,16 +55,20 @@ export class FakeRunner implements JobRunner {
   }
 }
 
-/** An app around a {@linkcode FakeRunner}, configured from the defaults plus `overrides`. */
+/**
+ * An app around a {@linkcode FakeRunner}, configured from the defaults plus `overrides`; `budget`
+ * (default: one of `maxInflightBytes`) is returned so tests can see what is held.
+ */
 export function fakeApp(
   overrides: Partial<Config> = {},
-  extra: { keyHashes?: Uint8Array[] } = {},
-): { app: Hono; runner: FakeRunner } {
+  extra: { keyHashes?: Uint8Array[]; budget?: InflightBudget } = {},
+): { app: Hono; runner: FakeRunner; budget: InflightBudget } {
   const runner = new FakeRunner();
   const config = { ...loadConfig(() => undefined), ...overrides };
   const info = { encoders: [], labels: ["cello", "violin"] };
-  const app = createApp({ config, pool: runner, info, log: () => {}, ...extra });
-  return { app, runner };
+  const budget = extra.budget ?? new InflightBudget({ capacity: config.maxInflightBytes });
+  const app = createApp({ config, pool: runner, info, log: () => {}, ...extra, budget });
+  return { app, runner, budget };
 }
 
 export { ProblemError };

@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { fakeApp } from "./_fake_runner.ts";
+import { InflightBudget } from "../../lib/http/inflight_budget.ts";
+import { encodeWav } from "../../lib/media/encode_wav.ts";
+import { estimateDecodeBytes } from "../../lib/media/decode_cost.ts";
+
+const MB = 1_000_000;
+
+/** A body of unknown length: the request carries no Content-Length. */
+function streamed(bytes: Uint8Array, chunk = 64 * 1024): RequestInit {
+  let at = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + chunk));
+      at += chunk;
+    },
+  });
+  return { method: "POST", body, duplex: "half" } as RequestInit;
+}
+
+function sized(bytes: Uint8Array<ArrayBuffer>): RequestInit {
+  return { method: "POST", body: bytes, headers: { "content-length": String(bytes.length) } };
+}
+
+/** A PNG header (signature + IHDR) declaring `width` x `height`, then `pad` zero bytes. */
+function pngHeader(width: number, height: number, pad = 0): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(33 + pad);
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(out.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  out.set([8, 6, 0, 0, 0], 24);
+  return out;
+}
+
+const wav = encodeWav(new Float32Array(16_000 * 10), 16_000); // 10 s mono 16 kHz, 320 kB
+
+Deno.test("memoryBudget() holds 2 x body + the announced decode size while the job runs, then gives it back", async (t) => {
+  const cases = [
+    {
+      name: "WAV with Content-Length: 10 s x 16 kHz x 4, twice (float + 16 kHz copy)",
+      body: wav,
+      init: sized(wav),
+      decode: 10 * 16_000 * 4 * 2,
+    },
+    {
+      name: "PNG declaring 4000x3000: no shrink-on-load, 48 MB of RGBA",
+      body: pngHeader(4000, 3000, 1000),
+      init: sized(pngHeader(4000, 3000, 1000)),
+      decode: 1033 + 4000 * 3000 * 4,
+    },
+    {
+      name: "random bytes: no decoder takes them (415 before decoding)",
+      body: crypto.getRandomValues(new Uint8Array(50_000)),
+      decode: 0,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const { app, runner, budget } = fakeApp();
+      let during = -1;
+      runner.onRun = () => {
+        during = budget.used;
+      };
+      const res = await app.request("/v1/classify", c.init ?? sized(c.body));
+      assert.equal(res.status, 200);
+      assert.equal(during, 2 * c.body.length + c.decode);
+      assert.equal(estimateDecodeBytes(c.body, { totalBytes: c.body.length }), c.decode);
+      assert.equal(budget.used, 0);
+      assert.deepEqual((runner.jobs[0]!.bytes as Uint8Array).length, c.body.length, "the route gets the whole body");
+    });
+  }
+});
+
+Deno.test("memoryBudget() refusals: 413 or 503 + Retry-After as problem+json, nothing queued, nothing held", async (t) => {
+  const big = new Uint8Array(3 * MB);
+  const cases = [
+    { name: "Content-Length over the body limit", limits: { maxBodyBytes: MB }, init: sized(big), status: 413 },
+    { name: "streamed body crossing the body limit", limits: { maxBodyBytes: MB }, init: streamed(big), status: 413 },
+    {
+      name: "Content-Length that does not fit beside a request in flight",
+      limits: { maxInflightBytes: 5 * MB },
+      init: sized(big),
+      status: 503,
+    },
+    {
+      name: "streamed body crossing the budget beside a request in flight",
+      limits: { maxInflightBytes: 5 * MB },
+      init: streamed(big),
+      status: 503,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const config = { maxInflightBytes: 128 * MB, ...c.limits };
+      const budget = new InflightBudget({ capacity: config.maxInflightBytes, maxWaitMs: 30 });
+      const { app, runner } = fakeApp(config, { budget });
+      // Another request in flight holds 2 x 1 MB while this one arrives.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => release = resolve);
+      runner.onRun = () => held;
+      const first = app.request("/v1/classify", sized(new Uint8Array(MB)));
+      while (runner.jobs.length === 0) await new Promise((r) => setTimeout(r, 1));
+      runner.onRun = undefined;
+
+      const res = await app.request("/v1/classify", c.init);
+      assert.equal(res.status, c.status);
+      assert.equal(res.headers.get("content-type"), "application/problem+json");
+      const problem = await res.json();
+      assert.equal(problem.status, c.status);
+      if (c.status === 503) assert.equal(res.headers.get("retry-after"), "1");
+      else assert.equal(problem.limit, MB);
+      assert.equal(runner.jobs.length, 1, "the refused request never reached the pool");
+      assert.equal(budget.used, 2 * MB);
+
+      release();
+      assert.equal((await first).status, 200, "the request in flight is not lost");
+      assert.equal(budget.used, 0);
+    });
+  }
+});
+
+Deno.test("memoryBudget() lets a request wait for room and run once the one in flight is done", async () => {
+  const budget = new InflightBudget({ capacity: 5 * MB, maxWaitMs: 5_000 });
+  const { app, runner } = fakeApp({}, { budget });
+  let release!: () => void;
+  runner.onRun = () => new Promise<void>((resolve) => release = resolve);
+  const first = app.request("/v1/classify", sized(new Uint8Array(2 * MB)));
+  while (runner.jobs.length === 0) await new Promise((r) => setTimeout(r, 1));
+  runner.onRun = undefined;
+  const second = app.request("/v1/embed", sized(new Uint8Array(2 * MB)));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(budget.waiting, 1);
+  assert.equal(runner.jobs.length, 1);
+  release();
+  assert.deepEqual([(await first).status, (await second).status], [200, 200]);
+  assert.equal(runner.jobs.length, 2);
+  assert.equal(budget.used, 0);
+});
+
+Deno.test("memoryBudget() gives everything back when the job fails or the client goes away", async (t) => {
+  await t.step("job fails", async () => {
+    const { app, runner, budget } = fakeApp();
+    runner.fail = new Error("worker died");
+    const consoleError = console.error;
+    console.error = () => {};
+    try {
+      assert.equal((await app.request("/v1/classify", sized(wav))).status, 500);
+    } finally {
+      console.error = consoleError;
+    }
+    assert.equal(budget.used, 0);
+  });
+  await t.step("client aborts while waiting for room", async () => {
+    const budget = new InflightBudget({ capacity: MB, maxWaitMs: 5_000 });
+    const { app, runner } = fakeApp({}, { budget });
+    let release!: () => void;
+    runner.onRun = () => new Promise<void>((resolve) => release = resolve);
+    const first = app.request("/v1/classify", sized(new Uint8Array(MB / 2)));
+    while (runner.jobs.length === 0) await new Promise((r) => setTimeout(r, 1));
+    const controller = new AbortController();
+    const second = app.request(
+      new Request("http://localhost/v1/classify", { ...sized(new Uint8Array(MB / 2)), signal: controller.signal }),
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(budget.waiting, 1);
+    controller.abort();
+    assert.equal((await second).status, 400);
+    assert.equal(budget.waiting, 0);
+    release();
+    await first;
+    assert.equal(budget.used, 0);
+  });
+  await t.step("client aborts while the body streams in", async () => {
+    const { app, budget } = fakeApp();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(300_000));
+        setTimeout(() => controller.error(new Error("connection reset")), 5);
+      },
+    });
+    const res = await app.request("/v1/classify", { method: "POST", body, duplex: "half" } as RequestInit);
+    assert.equal(res.status, 400);
+    assert.equal(budget.used, 0);
+  });
+});
