@@ -63,6 +63,13 @@ export interface Config {
   rateLimitBurst: number;
   /** Allowed CORS origins; empty = no CORS headers. */
   corsOrigins: string[];
+  /**
+   * Bytes of inference results kept in memory by content (sha256 + model), so a file sent again answers
+   * without inference; 0 disables. @default 64_000_000
+   */
+  cacheBytes: number;
+  /** Most items in one `POST /v1/batch`. @default 32 */
+  batchMaxItems: number;
 }
 
 /** Repository root, derived from this file's location so cwd does not matter. */
@@ -120,5 +127,7 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     rateLimitPerSecond: int(env, "AMODAL_RATE_LIMIT_RPS", 0),
     rateLimitBurst: int(env, "AMODAL_RATE_LIMIT_BURST", 20),
     corsOrigins: (env("AMODAL_CORS_ORIGINS") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    cacheBytes: int(env, "AMODAL_CACHE_BYTES", 64_000_000),
+    batchMaxItems: Math.max(1, int(env, "AMODAL_BATCH_MAX_ITEMS", 32)),
   };
 }

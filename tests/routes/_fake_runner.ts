@@ -12,7 +12,7 @@ import { ProblemError } from "../../lib/errors.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { createApp } from "../../routes/app.ts";
 import type { Config } from "../../lib/config.ts";
-import type { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 
 /** Records the jobs it is given; `fail` makes the next job throw. */
 export class FakeRunner implements JobRunner {
@@ -53,10 +53,10 @@ export class FakeRunner implements JobRunner {
 export function fakeApp(
   overrides: Partial<Config> = {},
   extra: { keyHashes?: Uint8Array[] } = {},
-): { app: Hono; runner: FakeRunner } {
+): { app: OpenAPIHono; runner: FakeRunner } {
   const runner = new FakeRunner();
   const config = { ...loadConfig(() => undefined), ...overrides };
-  const info = { encoders: [], labels: ["cello", "violin"] };
+  const info = { encoders: [], labels: ["cello", "violin"], joint: { version: "test-model" } };
   const app = createApp({ config, pool: runner, info, log: () => {}, ...extra });
   return { app, runner };
 }
