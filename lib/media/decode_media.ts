@@ -8,6 +8,7 @@ import { ProblemError } from "../errors.ts";
 import { decodeAudio, type DecodedAudio } from "./decode_audio.ts";
 import { type DecodedImage, decodeImage } from "./decode_image.ts";
 import { type AudioFormat, type ImageFormat, sniff } from "./sniff.ts";
+import { unsupportedFormatDetail } from "./formats.ts";
 
 /** Which modality an input was recognised as. */
 export type Modality = "audio" | "image";
@@ -45,8 +46,7 @@ export interface DecodeMediaOptions {
 export async function decodeMedia(bytes: Uint8Array, options: DecodeMediaOptions = {}): Promise<Media> {
   const kind = sniff(bytes);
   if (!kind) {
-    const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
-    throw new ProblemError(415, `Not a supported audio or image format (first bytes: ${head || "none"})`);
+    throw new ProblemError(415, unsupportedFormatDetail(bytes));
   }
   if (kind.modality === "audio") {
     const audio = await decodeAudio(bytes, { format: kind.format, maxSeconds: options.maxAudioSeconds ?? 30 });
