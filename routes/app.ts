@@ -17,6 +17,7 @@ import { rateLimit } from "../lib/http/rate_limit.ts";
 import { requestId } from "../lib/http/request_id.ts";
 import { onError } from "../lib/http/on_error.ts";
 import type { JobRunner } from "../lib/worker/pool.ts";
+import { batchRoutes } from "./batch.ts";
 import { inferRoutes } from "./infer.ts";
 import { metaRoutes } from "./meta.ts";
 import { pageRoutes } from "./pages.ts";
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   const inference = new CachedInference(pool, { cacheBytes: config.cacheBytes, model });
   app.route("/", metaRoutes(pool, info));
   app.route("/v1", inferRoutes(inference));
+  app.route("/v1", batchRoutes(inference, config.batchMaxItems));
   app.route("/", pageRoutes(() => openApiDocument(app, model)));
   app.onError(onError);
   app.notFound(methodNotAllowed(app.routes));

@@ -162,8 +162,15 @@ export function inferRoutes(inference: CachedInference): OpenAPIHono {
   return app;
 }
 
-/** The classify answer: the cached result with `scores` trimmed to `topK`. */
-function classifyBody(result: CachedClassify, sha256: string, topK: number | undefined) {
+/**
+ * The classify answer: the cached result with `scores` trimmed to `topK`.
+ *
+ * @param result The cached result.
+ * @param sha256 Its input's sha256.
+ * @param topK Scores to keep (all when undefined).
+ * @returns The JSON body.
+ */
+export function classifyBody(result: CachedClassify, sha256: string, topK: number | undefined) {
   const { audio, ...rest } = result;
   return {
     ...rest,
@@ -173,8 +180,16 @@ function classifyBody(result: CachedClassify, sha256: string, topK: number | und
   };
 }
 
-/** The embed answer in the requested encoding. */
-function embedBody(result: CachedEmbed, sha256: string, model: string, encoding: "float" | "base64") {
+/**
+ * The embed answer in the requested encoding.
+ *
+ * @param result The cached result.
+ * @param sha256 Its input's sha256.
+ * @param model The model version.
+ * @param encoding `float` (JSON numbers) or `base64` (little-endian float32).
+ * @returns The JSON body.
+ */
+export function embedBody(result: CachedEmbed, sha256: string, model: string, encoding: "float" | "base64") {
   const { embedding, audio, ...rest } = result;
   return {
     ...rest,

@@ -161,7 +161,10 @@ export function openApiRouter(): OpenAPIHono {
   return new OpenAPIHono({
     defaultHook: (result) => {
       if (!result.success) {
-        throw new ProblemError(400, result.error.issues.map((issue) => issue.message).join("; "));
+        // Query messages name their parameter; a JSON body's say where in the body they are.
+        const where = (path: PropertyKey[]) =>
+          result.target === "json" && path.length ? `body.${path.map(String).join(".")}: ` : "";
+        throw new ProblemError(400, result.error.issues.map((i) => where(i.path) + i.message).join("; "));
       }
     },
   });
@@ -183,3 +186,26 @@ export function query<T extends Record<string, z.ZodType>>(shape: T) {
     },
   });
 }
+
+/** One item of a JSON `POST /v1/batch`. */
+export const BatchItemSchema = z.object({
+  name: z.string().max(1000).optional().openapi({ description: "Echoed in the answer (a file name, an id)" }),
+  data: z.string().openapi({ description: "The file's bytes, base64 (standard alphabet, padding optional)" }),
+}).openapi("BatchItem");
+
+/** The JSON form of a `POST /v1/batch` request. */
+export const BatchRequestSchema = z.object({ items: z.array(BatchItemSchema) }).openapi("BatchRequest");
+
+/** The answer of `POST /v1/batch`: one entry per item, in order, each with its own status. */
+export const BatchResultSchema = z.object({
+  op: z.enum(["classify", "embed"]),
+  model: Model,
+  items: z.array(z.object({
+    index: z.number().int(),
+    name: z.string().optional(),
+    status: z.number().int().openapi({ description: "200, or the status this item alone would have got" }),
+    cached: z.boolean().optional(),
+    result: z.union([ClassifyResultSchema, EmbedResultSchema]).optional(),
+    problem: ProblemSchema.optional(),
+  })),
+}).openapi("BatchResult");

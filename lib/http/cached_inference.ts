@@ -32,6 +32,7 @@ export interface Outcome<R> {
 export class CachedInference {
   #pool: JobRunner;
   #cache: ResultCache<CachedClassify | CachedEmbed>;
+  #inflight = new Map<string, Promise<Outcome<CachedClassify | CachedEmbed>>>();
   /** Version of the trained joint space, part of every key. */
   readonly model: string;
 
@@ -59,6 +60,24 @@ export class CachedInference {
     const key = this.#key(sha256, operation);
     const hit = this.#cache.get(key);
     if (hit) return { sha256, result: hit, cached: true };
+    // The same content already running (a retry, a batch naming one file twice): wait for it, not a second run.
+    const running = this.#inflight.get(key);
+    if (running) return { ...(await running), cached: true, timings: undefined };
+    const promise = this.#compute(operation, bytes, sha256, key);
+    this.#inflight.set(key, promise);
+    try {
+      return await promise;
+    } finally {
+      this.#inflight.delete(key);
+    }
+  }
+
+  async #compute(
+    operation: Operation,
+    bytes: Uint8Array,
+    sha256: string,
+    key: string,
+  ): Promise<Outcome<CachedClassify | CachedEmbed>> {
     if (operation.op === "classify") {
       const { timings, ...result } = await this.#pool.run({ op: "classify", bytes, options: {} });
       // JSON length is proportional to what the object holds: a fair size estimate for the bound.

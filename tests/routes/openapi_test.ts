@@ -57,6 +57,11 @@ Deno.test("GET /openapi.json: every route's real answers (successes and problems
   await check("GET", "/v1/results/{sha256}", await app.request(`/v1/results/${"0".repeat(64)}`));
   await check("GET", "/v1/results/{sha256}", await app.request("/v1/results/not-hex"));
 
+  const items = { items: [{ data: btoa("abc") }, { data: "%%" }] };
+  const batchJson = { method: "POST", body: JSON.stringify(items), headers: { "content-type": "application/json" } };
+  await check("POST", "/v1/batch", await app.request("/v1/batch?op=embed", batchJson));
+  await check("POST", "/v1/batch", await app.request("/v1/batch", { ...batchJson, body: '{"items": 1}' }));
+
   // Every documented operation was exercised, with at least one success and one problem.
   for (const operation of checker.operations()) {
     const statuses = [...checker.seen].filter((s) => s.startsWith(`${operation} `)).map((s) => Number(s.split(" ")[2]));

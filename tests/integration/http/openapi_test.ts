@@ -55,6 +55,22 @@ Deno.test(
         assert.deepEqual(Array.from(fromFloat32Base64(packed.embedding)), floats.embedding.map(Math.fround));
       });
 
+      await t.step("a batch of a photo, a sound and a JSON file: two labels and one 415, in order", async () => {
+        const form = new FormData();
+        form.append("file", new File([photo], "violin.jpg"));
+        form.append("file", new File([sound], "violin.flac"));
+        form.append("file", new File(['{"a": 1}'], "notes.json"));
+        const res = await fetch(url("/v1/batch?top_k=2"), { method: "POST", body: form });
+        const body = await checker.check("POST", "/v1/batch", res) as {
+          items: { name: string; status: number; result?: { modality: string } }[];
+        };
+        assert.deepEqual(body.items.map((i) => [i.name, i.status, i.result?.modality]), [
+          ["violin.jpg", 200, "image"],
+          ["violin.flac", 200, "audio"],
+          ["notes.json", 415, undefined],
+        ]);
+      });
+
       await t.step("metadata and a truncated FLAC's problem match the document", async () => {
         for (const path of ["/healthz", "/v1/models", "/v1/labels"]) {
           await checker.check("GET", path, await fetch(url(path)));
