@@ -124,3 +124,21 @@ Deno.test("GET /docs serves Swagger UI from this service, no CDN", async () => {
     assert.ok((await asset.arrayBuffer()).byteLength > 100, source);
   }
 });
+
+Deno.test("GET / serves the try-it page with only local assets and labelled controls", async () => {
+  const { app } = fakeApp();
+  const page = await (await app.request("/")).text();
+  const sources = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  for (const source of sources) {
+    assert.ok(source.startsWith("/"), `${source} is not served locally`);
+    assert.equal((await app.request(source)).status, 200, source);
+  }
+  assert.match(page, /<html lang="en">/);
+  // Every form control has a label; results are announced to screen readers.
+  for (const id of [...page.matchAll(/<input id="([^"]+)"/g)].map((m) => m[1])) {
+    assert.match(page, new RegExp(`<label[^>]*for="${id}"`), `input #${id} has no label`);
+  }
+  assert.match(page, /role="status" aria-live="polite"/);
+  const script = await (await app.request("/app.js")).text();
+  assert.doesNotMatch(script, /https?:\/\//, "the page script loads nothing from elsewhere");
+});
