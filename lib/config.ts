@@ -75,6 +75,13 @@ export interface Config {
   corpusDir: string;
   /** Python 3 with the training and report packages (`deno task setup`). @default {"/usr/bin/python3"} */
   python: string;
+  /**
+   * Bytes of inference results kept in memory by content (sha256 + model), so a file sent again answers
+   * without inference; 0 disables. @default 64_000_000
+   */
+  cacheBytes: number;
+  /** Most items in one `POST /v1/batch`. @default 32 */
+  batchMaxItems: number;
 }
 
 /** How the README runs Deno; messages that tell a user what to run quote it. */
@@ -149,5 +156,7 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     dataDir: resolve(REPO_ROOT, env("AMODAL_DATA_DIR") ?? "data"),
     corpusDir: resolve(REPO_ROOT, env("AMODAL_CORPUS_DIR") ?? join(sharedDir, "corpus")),
     python: env("AMODAL_PYTHON") ?? "/usr/bin/python3",
+    cacheBytes: int(env, "AMODAL_CACHE_BYTES", 64_000_000),
+    batchMaxItems: Math.max(1, int(env, "AMODAL_BATCH_MAX_ITEMS", 32)),
   };
 }

@@ -4,20 +4,25 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
 import type { Config } from "../lib/config.ts";
 import { accessLog } from "../lib/http/access_log.ts";
 import { apiKeys } from "../lib/http/api_keys.ts";
+import { CachedInference } from "../lib/http/cached_inference.ts";
+import { methodNotAllowed } from "../lib/http/method_not_allowed.ts";
 import { rateLimit } from "../lib/http/rate_limit.ts";
 import { InflightBudget } from "../lib/http/inflight_budget.ts";
 import { memoryBudget } from "../lib/http/memory_budget.ts";
 import { estimateDecodeBytes } from "../lib/media/decode_cost.ts";
-import { notFound, onError } from "../lib/http/on_error.ts";
+import { requestId } from "../lib/http/request_id.ts";
+import { onError } from "../lib/http/on_error.ts";
 import type { JobRunner } from "../lib/worker/pool.ts";
+import { batchRoutes } from "./batch.ts";
 import { inferRoutes } from "./infer.ts";
 import { metaRoutes } from "./meta.ts";
+import { pageRoutes } from "./pages.ts";
+import { openApiRouter } from "./schemas.ts";
 import type { ServiceInfo } from "../lib/service_info.ts";
 
 /** What {@linkcode createApp} needs. */
@@ -37,19 +42,23 @@ export interface AppDeps {
  * Assembles middleware and routes.
  *
  * Request lifecycle: request id -> access log -> CORS -> API key -> rate limit -> memory budget (body
- * limit, body read, 503 when in-flight memory is short) -> route
- * (read upload -> worker pool -> JSON) -> problem+json on any error.
+ * limit, body read, 503 when in-flight memory is short) -> route (validate query -> read upload -> content
+ * cache or worker pool -> JSON) -> problem+json on any error; the request id is set on whatever response
+ * comes back.
  *
  * @param deps Configuration, worker pool and model facts.
  * @returns The application; serve it with `Deno.serve(app.fetch)`.
  */
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps): OpenAPIHono {
   const { config, pool, info } = deps;
-  const app = new Hono();
+  const app = openApiRouter();
   app.use(requestId({ limitLength: 128 }));
   app.use(accessLog(deps.log ? { write: deps.log } : {}));
   if (config.corsOrigins.length > 0) {
-    app.use(cors({ origin: config.corsOrigins, exposeHeaders: ["X-Request-Id", "Server-Timing", "Retry-After"] }));
+    app.use(cors({
+      origin: config.corsOrigins,
+      exposeHeaders: ["X-Request-Id", "Server-Timing", "Retry-After", "ETag", "X-Cache", "Content-Location"],
+    }));
   }
   if (deps.keyHashes) app.use("/v1/*", apiKeys(deps.keyHashes));
   if (config.rateLimitPerSecond > 0) {
@@ -69,9 +78,25 @@ export function createApp(deps: AppDeps): Hono {
         }),
     }),
   );
+  const model = typeof info.joint?.version === "string" ? info.joint.version : "none";
+  const inference = new CachedInference(pool, { cacheBytes: config.cacheBytes, model });
   app.route("/", metaRoutes(pool, info));
-  app.route("/v1", inferRoutes(pool));
+  app.route("/v1", inferRoutes(inference));
+  app.route("/v1", batchRoutes(inference, config.batchMaxItems));
+  app.route("/", pageRoutes(() => openApiDocument(app, model)));
   app.onError(onError);
-  app.notFound(notFound);
+  app.notFound(methodNotAllowed(app.routes));
   return app;
+}
+
+function openApiDocument(app: OpenAPIHono, model: string): unknown {
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "amodal",
+      version: model,
+      description: "Recognises one of 18 musical instruments from a sound or a picture. " +
+        "Errors are application/problem+json; every response carries X-Request-Id.",
+    },
+  });
 }

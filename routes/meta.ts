@@ -1,22 +1,86 @@
 /**
- * GET /healthz, /v1/models and /v1/labels: what is running and how well it scores.
+ * GET /healthz, /v1/models and /v1/labels: what is running and how well it scores. Models and labels
+ * change only with a deployment, so they carry an ETag (If-None-Match answers 304) and a short
+ * Cache-Control.
  *
  * @module
  */
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { etag } from "hono/etag";
 import type { JobRunner } from "../lib/worker/pool.ts";
 import type { ServiceInfo } from "../lib/service_info.ts";
+import { HealthSchema, LabelsSchema, ModelsSchema, openApiRouter, problems, query } from "./schemas.ts";
+
+/** How long clients and CDNs may reuse /v1/models and /v1/labels before revalidating with the ETag. */
+const META_CACHE_CONTROL = "public, max-age=300";
+
+const revalidated = {
+  ETag: { schema: { type: "string" as const } },
+  "Cache-Control": { schema: { type: "string" as const, example: META_CACHE_CONTROL } },
+};
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  summary: "Liveness and worker load",
+  request: { query: query({}) },
+  responses: {
+    200: { description: "Serving", content: { "application/json": { schema: HealthSchema } } },
+    ...problems(400),
+  },
+});
+
+const modelsRoute = createRoute({
+  method: "get",
+  path: "/v1/models",
+  summary: "Encoders and the trained joint space, with its measured scores",
+  request: { query: query({}) },
+  middleware: [etag()] as const,
+  responses: {
+    200: {
+      description: "The deployed models",
+      headers: revalidated,
+      content: { "application/json": { schema: ModelsSchema } },
+    },
+    304: { description: "Not modified" },
+    ...problems(400, 401, 429),
+  },
+});
+
+const labelsRoute = createRoute({
+  method: "get",
+  path: "/v1/labels",
+  summary: "The labels the classifier answers",
+  request: { query: query({}) },
+  middleware: [etag()] as const,
+  responses: {
+    200: {
+      description: "The labels",
+      headers: revalidated,
+      content: { "application/json": { schema: LabelsSchema } },
+    },
+    304: { description: "Not modified" },
+    ...problems(400, 401, 429),
+  },
+});
 
 /**
  * Builds the metadata routes.
  *
  * @param pool Worker pool, for its load figures.
  * @param info Model facts.
+ * @returns A router with `/healthz`, `/v1/models` and `/v1/labels`.
  */
-export function metaRoutes(pool: JobRunner, info: ServiceInfo): Hono {
-  const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok", workers: pool.stats() }));
-  app.get("/v1/models", (c) => c.json({ encoders: info.encoders, joint: info.joint ?? null }));
-  app.get("/v1/labels", (c) => c.json({ labels: info.labels }));
+export function metaRoutes(pool: JobRunner, info: ServiceInfo): OpenAPIHono {
+  const app = openApiRouter();
+  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, workers: pool.stats() }, 200));
+  app.openapi(modelsRoute, (c) => {
+    c.header("cache-control", META_CACHE_CONTROL);
+    return c.json({ encoders: info.encoders as Record<string, unknown>[], joint: info.joint ?? null }, 200);
+  });
+  app.openapi(labelsRoute, (c) => {
+    c.header("cache-control", META_CACHE_CONTROL);
+    return c.json({ labels: info.labels }, 200);
+  });
   return app;
 }

@@ -26,6 +26,7 @@ const SERVICE_PACKAGES = new Set([
   "libheif-js",
   "@hono/zod-openapi",
   "zod",
+  "swagger-ui-dist",
 ]);
 
 function sourceFiles(): string[] {

@@ -16,7 +16,8 @@ import { ProblemError } from "../errors.ts";
 import { decodeWithFfmpeg } from "./ffmpeg.ts";
 import { downmix, MODEL_SAMPLE_RATE, resample } from "./resample.ts";
 import { decodeAiff, isFastPathAiff, readAiffHeader } from "./aiff.ts";
-import { AUDIO_FORMAT_NAMES, type AudioFormat, sniff } from "./sniff.ts";
+import { type AudioFormat, sniff } from "./sniff.ts";
+import { AUDIO_FORMAT_NAMES } from "./formats.ts";
 import { decodeWav, isFastPathWav, readWavHeader } from "./wav.ts";
 
 /** Options of {@linkcode decodeAudio}. */

@@ -48,7 +48,8 @@
 import { imageSize } from "image-size";
 import { ProblemError } from "../errors.ts";
 import { keepAlive, loadSharp } from "./sharp.ts";
-import { IMAGE_FORMAT_NAMES, sniff } from "./sniff.ts";
+import { sniff } from "./sniff.ts";
+import { IMAGE_FORMAT_NAMES } from "./formats.ts";
 import { type DecodedImage, overLimit, preprocess, undecodable } from "./preprocess_image.ts";
 
 export type { DecodedImage };

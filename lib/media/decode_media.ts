@@ -7,7 +7,8 @@
 import { ProblemError } from "../errors.ts";
 import { decodeAudio, type DecodedAudio } from "./decode_audio.ts";
 import { type DecodedImage, decodeImage } from "./decode_image.ts";
-import { type AudioFormat, type ImageFormat, sniff, unsupportedFormatDetail } from "./sniff.ts";
+import { type AudioFormat, type ImageFormat, sniff } from "./sniff.ts";
+import { unsupportedFormatDetail } from "./formats.ts";
 
 /** Which modality an input was recognised as. */
 export type Modality = "audio" | "image";
@@ -44,7 +45,9 @@ export interface DecodeMediaOptions {
  */
 export async function decodeMedia(bytes: Uint8Array, options: DecodeMediaOptions = {}): Promise<Media> {
   const kind = sniff(bytes);
-  if (!kind) throw new ProblemError(415, unsupportedFormatDetail(bytes));
+  if (!kind) {
+    throw new ProblemError(415, unsupportedFormatDetail(bytes));
+  }
   if (kind.modality === "audio") {
     const audio = await decodeAudio(bytes, { format: kind.format, maxSeconds: options.maxAudioSeconds ?? 30 });
     return { modality: "audio", format: kind.format, audio };

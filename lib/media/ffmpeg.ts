@@ -211,16 +211,33 @@ function runOn(
 function reason(result: Exclude<RunResult, { ok: true }>, timeoutMs: number): string {
   if ("trap" in result) return `the decoder crashed on this input (${result.trap.message})`;
   if (result.timedOut) return `decoding took longer than ${timeoutMs} ms`;
+  // ffmpeg's progress and summary lines ("size=", "video:0kB audio:0kB ... muxing overhead") say nothing about
+  // the input; its stream banners neither.
+  const noise = /muxing overhead|^size=|^Output file is empty|^Stream mapping|^(Input|Output|Stream) #|^Press /;
   const lines = result.log.map((l) => l.trim()).filter((l) =>
-    l && !l.startsWith("Aborted(") && l !== "Conversion failed!"
+    l && !l.startsWith("Aborted(") && l !== "Conversion failed!" && !noise.test(l)
   );
   const telling = lines.filter((l) =>
     /invalid|error|could not|does not contain|no such|not supported|unknown|failed|end of file/i.test(l)
   );
-  const line = telling.at(-1) ?? lines.at(-1) ?? "ffmpeg failed without a message";
-  // Drop ffmpeg's "[component @ 0x...]" prefixes and the input's name.
-  return line.replace(/^\[[^\]]*\]\s*/, "").replace(/^in: /, "").slice(0, 200);
+  const line = telling.at(-1) ?? lines.at(-1);
+  if (!line) return "no audio could be decoded: the data is corrupt or cut short";
+  // Drop ffmpeg's "[component @ 0x...]" prefixes, the input's name and "Error while decoding stream #0:0: ".
+  const said = line.replace(/^\[[^\]]*\]\s*/, "").replace(/^in: /, "").replace(
+    /^Error while decoding stream[^:]*:\d+: /,
+    "",
+  )
+    .slice(0, 200);
+  const plain = PLAIN_REASONS.find(([pattern]) => pattern.test(said))?.[1];
+  return plain ? `${plain} (decoder: ${said})` : said;
 }
+
+/** ffmpeg's messages in plain words, for the common failures. */
+const PLAIN_REASONS: [RegExp, string][] = [
+  [/invalid data|invalid residual|decode_frame|end of file|truncat|partial file/i, "the data is corrupt or cut short"],
+  [/does not contain any stream|matches no streams/i, "the file holds no audio stream"],
+  [/not supported|unknown codec|decoder .* not found|could not find codec/i, "its codec is not supported"],
+];
 
 /** What ffprobe reports about the first audio stream. */
 interface Probe {

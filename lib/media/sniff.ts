@@ -16,11 +16,6 @@ export type AudioFormat = "wav" | "aiff" | "mp3" | "ogg" | "flac" | "m4a" | "aac
 /** Image formats {@linkcode sniff} recognises: `heic` is decoded by libheif-js, the rest by sharp. */
 export type ImageFormat = "jpeg" | "png" | "webp" | "gif" | "avif" | "heic" | "tiff";
 
-/** The accepted audio formats as a person names them, for error messages (README's format table says more). */
-export const AUDIO_FORMAT_NAMES = "WAV, AIFF/AIFF-C, MP3, AAC (ADTS), M4A/MP4, Ogg (Vorbis/Opus), FLAC, WebM/Matroska";
-/** The accepted image formats as a person names them, for error messages. */
-export const IMAGE_FORMAT_NAMES = "JPEG, PNG, WebP, GIF, AVIF, HEIC/HEIF, TIFF";
-
 /** What {@linkcode sniff} found. */
 export type Sniffed =
   | { modality: "audio"; format: AudioFormat }
@@ -172,35 +167,4 @@ export function sniff(bytes: Uint8Array): Sniffed | null {
   if (isAdtsFrame(bytes, 0)) return { modality: "audio", format: "aac" };
   if (isMpegAudioFrame(bytes, 0)) return { modality: "audio", format: "mp3" };
   return null;
-}
-
-/** Formats refused by design, recognised only to name them in the 415 (vector and document formats, BMP). */
-function refusedFormat(bytes: Uint8Array): string | null {
-  // "BM", file size (4), two reserved 16-bit fields that writers leave at 0.
-  if (ascii(bytes, 0, 2) === "BM" && startsWith(bytes, [0, 0, 0, 0], 6)) return "BMP";
-  if (ascii(bytes, 0, 5) === "%PDF-") return "PDF";
-  // SVG is XML: look for the root element in the first kilobyte, after any XML declaration, comments or BOM.
-  const head = new TextDecoder().decode(bytes.subarray(0, 1024));
-  if (/<svg[\s>]/i.test(head)) return "SVG";
-  return null;
-}
-
-/**
- * The detail of the 415 for bytes {@linkcode sniff} does not recognise: it
- * names the format when it is one refused by design (BMP, SVG, PDF) and lists
- * what is accepted.
- *
- * @param bytes The rejected upload.
- * @returns E.g. `Not a supported audio or image format (got BMP); audio: WAV, ...; images: JPEG, ...`.
- *
- * @example
- * ```ts
- * unsupportedFormatDetail(new TextEncoder().encode("%PDF-1.7")); // "Not a supported audio or image format (got PDF); ..."
- * ```
- */
-export function unsupportedFormatDetail(bytes: Uint8Array): string {
-  const refused = refusedFormat(bytes);
-  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
-  const what = refused ? `got ${refused}` : `first bytes: ${head || "none"}`;
-  return `Not a supported audio or image format (${what}); audio: ${AUDIO_FORMAT_NAMES}; images: ${IMAGE_FORMAT_NAMES}`;
 }

@@ -137,7 +137,17 @@ function parseFmt(view: DataView, at: number, size: number): Omit<WavHeader, "da
   }
   if (bitsPerSample === 0) fail("header declares 0 bits per sample");
   // Containers are whole bytes; e.g. 20-bit audio sits left-justified in 24-bit containers.
-  bitsPerSample = Math.ceil(bitsPerSample / 8) * 8;
+  const containerBits = Math.ceil(bitsPerSample / 8) * 8;
+  // For PCM and float, a frame is exactly one container per channel; a header that says otherwise (7 bits per
+  // sample with block align 0) contradicts itself, and guessing which field is right would decode noise or silence.
+  const blockAlign = view.getUint16(at + 12, true);
+  if ((encoding === FORMAT_PCM || encoding === FORMAT_FLOAT) && blockAlign !== channels * (containerBits / 8)) {
+    fail(
+      `inconsistent header: block align ${blockAlign} for ${channels} channel(s) of ${bitsPerSample}-bit samples ` +
+        `(expected ${channels * (containerBits / 8)})`,
+    );
+  }
+  bitsPerSample = containerBits;
   return { encoding, channels, sampleRate, bitsPerSample };
 }
 

@@ -12,7 +12,7 @@ import { ProblemError } from "../../lib/errors.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { createApp } from "../../routes/app.ts";
 import type { Config } from "../../lib/config.ts";
-import type { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { InflightBudget } from "../../lib/http/inflight_budget.ts";
 
 /**
@@ -62,10 +62,10 @@ export class FakeRunner implements JobRunner {
 export function fakeApp(
   overrides: Partial<Config> = {},
   extra: { keyHashes?: Uint8Array[]; budget?: InflightBudget } = {},
-): { app: Hono; runner: FakeRunner; budget: InflightBudget } {
+): { app: OpenAPIHono; runner: FakeRunner; budget: InflightBudget } {
   const runner = new FakeRunner();
   const config = { ...loadConfig(() => undefined), ...overrides };
-  const info = { encoders: [], labels: ["cello", "violin"] };
+  const info = { encoders: [], labels: ["cello", "violin"], joint: { version: "test-model" } };
   const budget = extra.budget ?? new InflightBudget({ capacity: config.maxInflightBytes });
   const app = createApp({ config, pool: runner, info, log: () => {}, ...extra, budget });
   return { app, runner, budget };

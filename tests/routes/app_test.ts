@@ -12,7 +12,7 @@ Deno.test("createApp() routes: inference answers JSON with Server-Timing, metada
   assert.equal(body.scores.length, 1);
   assert.equal(body.timings, undefined, "timings travel in the header, not the body");
   assert.equal(res.headers.get("server-timing"), "decode;dur=1.00, encoder;dur=2.00");
-  assert.deepEqual(runner.jobs[0]!.options, { topK: 1 });
+  assert.deepEqual(runner.jobs[0]!.options, {}, "every score is computed and cached; top_k trims the answer");
 
   const embed = await app.request("/v1/embed?space=encoder", post(new Uint8Array([1])));
   assert.equal((await embed.json()).space, "encoder");

@@ -81,6 +81,8 @@ Deno.test("decodeWithFfmpeg() rejects undecodable input with a 422 and recovers"
   const cases: [string, Uint8Array, RegExp][] = [
     ["random bytes", noise, /Invalid data/],
     ["a FLAC cut inside its header", flac.subarray(0, 60), /Cannot decode audio/],
+    // ffmpeg's last lines are its summary ("video:0kB audio:0kB ... muxing overhead"): never the reason given.
+    ["a FLAC cut in its first frame", flac.subarray(0, 2000), /^Cannot decode audio: the data is corrupt or cut short/],
     ["an image (no audio stream)", await corpusFile(CORPUS_JPEG), /no audio stream/],
     ["empty input", new Uint8Array(0), /Cannot decode audio/],
   ];

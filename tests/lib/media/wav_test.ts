@@ -178,6 +178,11 @@ const MALFORMED: { name: string; bytes: Uint8Array; detail: RegExp }[] = [
     detail: /0 bits/,
   },
   {
+    name: "7 bits per sample with block align 0 (an inconsistent header, not silence)",
+    bytes: buildWav({ formatTag: 1, channels: 1, rate: 8000, bits: 7, data: ONE_SECOND }),
+    detail: /inconsistent header: block align 0 for 1 channel\(s\) of 7-bit samples/,
+  },
+  {
     name: "no data chunk",
     bytes: buildWav({ formatTag: 1, channels: 1, rate: 8000, bits: 16, data: ONE_SECOND }).subarray(0, 36),
     detail: /no 'data' chunk/,

@@ -1,0 +1,71 @@
+/// <reference lib="dom" />
+// (page.evaluate callbacks run in the browser: they use DOM types.)
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import chromium from "@sparticuz/chromium";
+import puppeteer from "puppeteer-core";
+import { REPO_ROOT } from "../../../lib/config.ts";
+import { serverTest, SHARED, startTestService } from "./_service.ts";
+import { buildWav, int16Bytes, sine } from "../../lib/media/_audio.ts";
+
+/** Where the screenshot is kept (gitignored), for a person to look at. */
+const ARTEFACTS = join(REPO_ROOT, ".cache", "artefacts");
+
+Deno.test("the page at / classifies an uploaded photo and WAV in a real browser", serverTest, async () => {
+  const service = await startTestService();
+  const dir = await Deno.makeTempDir({ prefix: "amodal-web-" });
+  const photoDir = join(SHARED, "corpus/images/gpiosenka/violin");
+  const photo = join(photoDir, Array.from(Deno.readDirSync(photoDir)).map((e) => e.name).sort()[0]!);
+  const wav = join(dir, "tone.wav");
+  await Deno.writeFile(
+    wav,
+    buildWav({ formatTag: 1, channels: 1, rate: 16000, bits: 16, data: int16Bytes([sine(440, 16000, 2)]) }),
+  );
+  const browser = await puppeteer.launch({
+    executablePath: await chromium.executablePath(),
+    args: chromium.args,
+    headless: true,
+  });
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 900, height: 1100 });
+    const external: string[] = [];
+    page.on("request", (request) => {
+      if (!request.url().startsWith(service.url)) external.push(request.url());
+    });
+    await page.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+
+    const upload = async (path: string) => {
+      await page.evaluate(() => (document.getElementById("result")!.hidden = true));
+      const input = await page.$("#file") as import("puppeteer-core").ElementHandle<HTMLInputElement> | null;
+      await input!.uploadFile(path);
+      await page.waitForSelector("#result:not([hidden])", { timeout: 30_000 });
+      return await page.evaluate(() => ({
+        label: document.getElementById("label")!.textContent,
+        modality: document.getElementById("modality")!.textContent,
+        bars: document.querySelectorAll("#chart li .bar").length,
+        widest: Math.max(...Array.from(document.querySelectorAll<HTMLElement>("#chart .bar"), (b) => b.offsetWidth)),
+        timings: document.getElementById("timings")!.textContent,
+      }));
+    };
+
+    const seen = await upload(photo);
+    assert.equal(seen.label, "violin");
+    assert.equal(seen.modality, "a picture");
+    assert.equal(seen.bars, 8);
+    assert.ok(seen.widest > 100, `the top bar is ${seen.widest} px wide`);
+    assert.match(seen.timings ?? "", /encoder \d+ ms/);
+    await Deno.mkdir(ARTEFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTEFACTS, "web_page.png") as `${string}.png`, fullPage: true });
+
+    const heard = await upload(wav);
+    assert.ok(heard.label && heard.label.length > 0);
+    assert.match(heard.modality ?? "", /^a sound \(2\.0 s analysed\)/);
+    assert.equal(heard.bars, 8);
+    assert.deepEqual(external, [], "the page loads nothing from elsewhere");
+  } finally {
+    await browser.close();
+    await service.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
