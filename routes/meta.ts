@@ -15,7 +15,11 @@ import type { ServiceInfo } from "../lib/service_info.ts";
  */
 export function metaRoutes(pool: JobRunner, info: ServiceInfo): Hono {
   const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok", workers: pool.stats() }));
+  // `loaded` names what has been loaded so far (encoders, translators, sharp, ffmpeg): they load on first use.
+  app.get("/healthz", (c) => {
+    const { loaded, ...workers } = pool.stats();
+    return c.json({ status: "ok", workers, loaded });
+  });
   app.get("/v1/models", (c) => c.json({ encoders: info.encoders, joint: info.joint ?? null }));
   app.get("/v1/labels", (c) => c.json({ labels: info.labels }));
   return app;

@@ -177,12 +177,16 @@ function overLimit(size: { width: number; height: number }, maxPixels: number): 
   );
 }
 
-/** Maps sharp's (libvips') rejection of the input to a 422 with its message. */
+/**
+ * Maps sharp's (libvips') rejection of the input to a 422 with its message. A WebAssembly trap or Emscripten abort
+ * is not the input's fault and may leave the module unusable, so it is passed on for the caller to give this sharp
+ * up (`lib/worker/decode_first.ts`, `lib/worker/serve_jobs.ts`).
+ */
 async function undecodable<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof ProblemError) throw error;
+    if (error instanceof ProblemError || error instanceof WebAssembly.RuntimeError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new ProblemError(422, `Cannot decode image: ${message.split("\n")[0]!.slice(0, 200)}`);
   }

@@ -32,6 +32,7 @@ import { audioInput } from "../../lib/features/encoder_input.ts";
 import type { AudioPreprocess, ImagePreprocess } from "../../lib/encoders/card.ts";
 import { type BenchInput, makeBenchInputs } from "./inputs.ts";
 import { startServer } from "./server_process.ts";
+import { closedLoop } from "./probe.ts";
 import { type LatencyResult, measureLatency } from "./http_latency.ts";
 import { hasWrk, type LoadResult, runWrk } from "./wrk_load.ts";
 import { type LimitInput, measureLimit } from "./limit.ts";
@@ -55,6 +56,8 @@ export interface BenchResults {
   latency: Record<string, LatencyResult>;
   load: { mixed: LoadResult[]; mixedInputs: string[]; images: Record<string, LoadResult>; error?: string };
   peakRssMb: number;
+  /** RSS of the first cold-started server right after its first answer (issue 13: <= 250 MB). */
+  rssAfterStartMb?: number;
   limit: Awaited<ReturnType<typeof measureLimit>>;
   levers?: LeverResult[];
   forwardLevers?: ForwardLever[];
@@ -119,9 +122,11 @@ async function main(): Promise<void> {
     names: [config.audioEncoder, config.imageEncoder],
   });
   const cachedMs: number[] = [];
+  let rssAfterStartMb: number | undefined;
   for (let i = 0; i < (quick ? 1 : 3); i++) {
     const server = await startServer({ probe, cacheDir: config.cacheDir });
     cachedMs.push(round2(server.coldStartMs));
+    rssAfterStartMb ??= server.rssMb();
     await server.close();
   }
   log(`cold start (cached encoders): ${cachedMs.join(", ")} ms`);
@@ -179,7 +184,26 @@ async function main(): Promise<void> {
       );
     }
   } else {
-    load.error = "wrk not found on PATH (apt-get install wrk)";
+    // Without wrk, the image target is still measured with a fetch closed loop (probe.ts).
+    const durationS = quick ? 1 : 10;
+    const r = await closedLoop(server.url + endpoint, [byName.get("jpeg_224x224")!.bytes], {
+      connections: 4,
+      seconds: durationS,
+    });
+    load.images["jpeg_224x224"] = {
+      connections: 4,
+      durationS,
+      requests: r.requests,
+      requestsPerSecond: r.perSecond,
+      errors: r.errors,
+      latencyMs: {
+        p50: round2(quantile(r.latencyMs, 0.5)),
+        p95: round2(quantile(r.latencyMs, 0.95)),
+        p99: round2(quantile(r.latencyMs, 0.99)),
+        max: round2(Math.max(...r.latencyMs)),
+      },
+    };
+    load.error = "wrk not found on PATH (apt-get install wrk): images at c=4 measured with a fetch closed loop";
   }
   const peakRssMb = server.peakRssMb();
   log(`peak RSS ${peakRssMb} MB`);
@@ -212,6 +236,7 @@ async function main(): Promise<void> {
     latency,
     load,
     peakRssMb,
+    ...(rssAfterStartMb !== undefined ? { rssAfterStartMb } : {}),
     limit,
     ...(levers ? { levers } : {}),
     ...(forwardLevers ? { forwardLevers } : {}),
