@@ -7,15 +7,15 @@
  * @module
  */
 import { type Config, loadConfig } from "./lib/config.ts";
-import { type PrepareOptions, prepareService } from "./lib/service.ts";
-import type { WorkerPool } from "./lib/worker/pool.ts";
+import { type PrepareOptions, prepareService, type ServiceRunner } from "./lib/service.ts";
 import { createApp } from "./routes/app.ts";
 
 /** A running service. */
 export interface RunningService {
   /** Base URL, e.g. `http://127.0.0.1:8000`. */
   url: string;
-  pool: WorkerPool;
+  /** The inference runner (images decoded in the main isolate, inference in workers or in-isolate). */
+  pool: ServiceRunner;
   /** Stops accepting requests, then terminates the workers. */
   close(): Promise<void>;
 }

@@ -29,7 +29,10 @@ export interface Config {
   maxAudioSeconds: number;
   /** Per-request deadline for decoding + inference. @default 30_000 */
   requestTimeoutMs: number;
-  /** Inference workers. @default 1 */
+  /**
+   * Inference workers; 0 runs inference in the main isolate (platforms without Workers, `lib/worker/in_isolate.ts`).
+   * @default 1
+   */
   workers: number;
   /**
    * Inference threads per worker. 2 by default: on the idle 2-core machine 1 worker x 2 threads gave JPEG 224 p50
@@ -47,6 +50,13 @@ export interface Config {
    * the cores HTTP and decoding need (docs/performance.md). @default false
    */
   spin: boolean;
+  /**
+   * Modalities whose path (decoder, encoder, translator, forest) is loaded and run once in the background as soon
+   * as the service starts (`AMODAL_WARMUP=all|none|image|audio`); the others load on their first request. Images by
+   * default: measured, that gives the first answer soonest (docs/performance.md), and audio (YAMNet, ffmpeg.wasm
+   * ~100 MB) is not paid for until a sound arrives. @default ["image"]
+   */
+  warmup: ("audio" | "image")[];
   /** Requests allowed to wait for a worker before 503. @default 32 */
   queueSize: number;
   /** Folder with read-only material (`weights/`, `corpus/`). @default "../shared" */
@@ -116,6 +126,14 @@ function backendName(raw: string | undefined): "web" | "node" {
   throw new RangeError(`Cannot read AMODAL_BACKEND: "${raw}" is not "web" or "node"`);
 }
 
+function warmupList(raw: string | undefined): ("audio" | "image")[] {
+  if (raw === undefined || raw === "") return ["image"];
+  if (raw === "none") return [];
+  if (raw === "all") return ["image", "audio"];
+  if (raw === "image" || raw === "audio") return [raw];
+  throw new RangeError(`Cannot read AMODAL_WARMUP: "${raw}" is not "all", "none", "image" or "audio"`);
+}
+
 /**
  * Builds the configuration from environment variables (`AMODAL_*`, `PORT`).
  *
@@ -138,10 +156,11 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     maxImagePixels: int(env, "AMODAL_MAX_IMAGE_PIXELS", 40_000_000),
     maxAudioSeconds: int(env, "AMODAL_MAX_AUDIO_SECONDS", 30),
     requestTimeoutMs: int(env, "AMODAL_REQUEST_TIMEOUT_MS", 30_000),
-    workers: Math.max(1, int(env, "AMODAL_WORKERS", 1)),
+    workers: int(env, "AMODAL_WORKERS", 1),
     threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 2)),
     backend: backendName(env("AMODAL_BACKEND")),
     spin: env("AMODAL_SPIN") === "1",
+    warmup: warmupList(env("AMODAL_WARMUP")),
     queueSize: int(env, "AMODAL_QUEUE_SIZE", 32),
     sharedDir,
     weightsDir: resolve(REPO_ROOT, env("AMODAL_WEIGHTS_DIR") ?? join(sharedDir, "weights")),

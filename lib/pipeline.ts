@@ -95,8 +95,8 @@ export interface EncodeFileOptions {
 /**
  * Runs media -> features -> encoder on one file.
  *
- * @param bytes The file.
- * @param encoders The encoder of each modality this caller serves.
+ * @param input The file, or media already decoded (the service decodes images in its main isolate).
+ * @param encoders The encoder of each modality this caller serves, or a function that loads it on first use.
  * @param options Limits, outputs, timings and augmentation.
  * @returns The decoded media, the encoder used and its outputs.
  * @throws {ProblemError} 415 for an unsupported format or a modality without an encoder; the decoders' 4xx.
@@ -108,20 +108,28 @@ export interface EncodeFileOptions {
  * ```
  */
 export async function encodeFile(
-  bytes: Uint8Array,
-  encoders: Partial<Record<Modality, Encoder>>,
-  options: EncodeFileOptions = {},
+  input: Uint8Array | Media,
+  encoders: Partial<Record<Modality, Encoder>> | ((modality: Modality) => Promise<Encoder | undefined>),
+  options: EncodeFileOptions & { imageGeometry?: { size: number; centralFraction: number } } = {},
 ): Promise<{ media: Media; encoder: Encoder; outputs: EncoderOutputs }> {
   const timings = options.timings ?? {};
   const augment = options.augment ?? {};
-  const imageCard = encoders.image?.card.preprocess as ImagePreprocess | undefined;
-  const input = augment.bytes ? await augment.bytes(bytes) : bytes;
-  const media = await timed(timings, "decode", () =>
-    decodeMedia(input, {
-      ...options.limits,
-      ...(imageCard ? { image: { size: imageCard.size, centralFraction: imageCard.centralFraction } } : {}),
-    }));
-  const encoder = encoders[media.modality];
+  const lookup = typeof encoders === "function" ? encoders : (m: Modality) => Promise.resolve(encoders[m]);
+  const imageCard = typeof encoders === "function"
+    ? options.imageGeometry
+    : encoders.image?.card.preprocess as ImagePreprocess | undefined;
+  let media: Media;
+  if (input instanceof Uint8Array) {
+    const bytes = augment.bytes ? await augment.bytes(input) : input;
+    media = await timed(timings, "decode", () =>
+      decodeMedia(bytes, {
+        ...options.limits,
+        ...(imageCard ? { image: { size: imageCard.size, centralFraction: imageCard.centralFraction } } : {}),
+      }));
+  } else {
+    media = input;
+  }
+  const encoder = await lookup(media.modality);
   if (!encoder) throw new ProblemError(415, `This service does not take ${media.modality} input`);
   const features = await timed(timings, "features", () => {
     if (media.modality === "image") return imageInput(encoder.card, media.image.pixels);
@@ -136,65 +144,76 @@ export async function encodeFile(
   return { media, encoder, outputs };
 }
 
-/** Turns uploaded bytes into embeddings and predictions. */
+/**
+ * Turns uploaded bytes (or media decoded elsewhere) into embeddings and predictions. Nothing is loaded
+ * until a modality is first used (or {@linkcode Pipeline.warmUp} asks for it): a process that has only
+ * seen images has not created the audio encoder's session, nor ffmpeg.
+ */
 export class Pipeline {
   #config: Config;
-  #encoders: Record<Modality, Encoder>;
-  #joint: JointSpace | undefined;
-  #presence: Presence | undefined;
+  #files: EncoderFiles;
+  #runtime: { threads: number; backend: "web" | "node"; spin: boolean };
+  #encoders: Partial<Record<Modality, Promise<Encoder>>> = {};
+  #loadedEncoders = new Set<string>();
+  #joint: Promise<JointSpace> | undefined;
+  #presence: Promise<Presence | undefined> | undefined;
+  #hasJoint: boolean;
+  /** Both encoders expose class scores, which the presence stage reads. */
+  #scored: boolean;
 
-  private constructor(
-    config: Config,
-    encoders: Record<Modality, Encoder>,
-    joint?: JointSpace,
-    presence?: Presence,
-  ) {
+  private constructor(config: Config, files: EncoderFiles, hasJoint: boolean) {
     this.#config = config;
-    this.#encoders = encoders;
-    this.#joint = joint;
-    this.#presence = presence;
+    this.#files = files;
+    this.#runtime = { threads: config.threadsPerWorker, backend: config.backend, spin: config.spin };
+    this.#hasJoint = hasJoint;
+    this.#scored = Boolean(files.audio.card.outputs.scores && files.image.card.outputs.scores);
   }
 
   /**
-   * Loads the encoder sessions and, when present, the joint space.
+   * Prepares a pipeline; sessions are created on first use.
    *
    * @param config Service configuration (limits, thread count, models dir).
    * @param files The converted encoder graphs to load.
    * @param options `joint: false` skips the trained artifacts (encoder-only service).
    */
-  static async create(config: Config, files: EncoderFiles, options: { joint?: boolean } = {}): Promise<Pipeline> {
-    const runtime = { threads: config.threadsPerWorker, backend: config.backend, spin: config.spin };
-    const [audio, image] = await Promise.all([
-      createSession(files.audio.onnxPath, runtime),
-      createSession(files.image.onnxPath, runtime),
-    ]);
-    const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, runtime);
-    // The presence stage needs both encoders' class scores.
-    const scored = files.audio.card.outputs.scores && files.image.card.outputs.scores;
-    const presence = joint && scored ? await loadPresence(config.modelsDir) : undefined;
-    return new Pipeline(
-      config,
-      { audio: { card: files.audio.card, session: audio }, image: { card: files.image.card, session: image } },
-      joint,
-      presence,
-    );
+  static create(config: Config, files: EncoderFiles, options: { joint?: boolean } = {}): Promise<Pipeline> {
+    return Promise.resolve(new Pipeline(config, files, options.joint !== false));
   }
 
-  /** Whether trained artifacts are loaded (`/v1/classify` and the joint space work). */
+  /** Whether trained artifacts are deployed (`/v1/classify` and the joint space work). */
   get hasJointSpace(): boolean {
-    return this.#joint !== undefined;
+    return this.#hasJoint;
+  }
+
+  /** What this pipeline has loaded so far: `encoder:<name>` and `translator:<modality>`. */
+  loaded(): string[] {
+    return [...this.#loadedEncoders];
+  }
+
+  /**
+   * Loads the input's modality's encoder (and, with a joint space, its translator and the forest) by running
+   * the input through the whole path, so the first request does not pay onnxruntime's first calls.
+   *
+   * @param input A small valid input of the modality to load.
+   */
+  async warmUp(input: Uint8Array | Media): Promise<void> {
+    await (this.#hasJoint ? this.classify(input) : this.embed(input, "encoder"));
   }
 
   /**
    * Embeds one file.
    *
-   * @param bytes The uploaded file.
+   * @param input The uploaded file, or media decoded by the main isolate.
    * @param space `"joint"` (128-d, the default when trained artifacts exist) or `"encoder"`.
    */
-  async embed(bytes: Uint8Array, space: "joint" | "encoder" = "joint"): Promise<EmbedResult> {
-    const joint = space === "joint" ? this.#requireJoint() : undefined;
+  async embed(input: Uint8Array | Media, space: "joint" | "encoder" = "joint"): Promise<EmbedResult> {
+    // `space=encoder` never loads or runs the translator or the forest.
+    const loading = space === "joint" ? this.#requireJoint() : undefined;
+    loading?.catch(() => {});
     const timings: Timings = {};
-    const { media, encoder, outputs } = await this.#encode(bytes, timings, ["embedding"]);
+    // The joint space (forest, translator) loads while the encoder runs, on a cold start.
+    const { media, encoder, outputs } = await this.#encode(input, timings, ["embedding"]);
+    const joint = await loading;
     let embedding = outputs.mean.embedding!;
     if (joint) embedding = await timed(timings, "translator", () => joint.translate(media.modality, embedding));
     return {
@@ -211,15 +230,19 @@ export class Pipeline {
   /**
    * Classifies one file into the instrument labels.
    *
-   * @param bytes The uploaded file.
+   * @param input The uploaded file, or media decoded by the main isolate.
    * @param topK Keep this many entries of `scores` (all when undefined).
    */
-  async classify(bytes: Uint8Array, topK?: number): Promise<ClassifyResult> {
-    const joint = this.#requireJoint();
+  async classify(input: Uint8Array | Media, topK?: number): Promise<ClassifyResult> {
+    const loading = this.#requireJoint();
+    loading.catch(() => {});
     const timings: Timings = {};
+    const presenceLoading = this.#requirePresence();
+    presenceLoading.catch(() => {});
     // The presence stage reads the encoder's own class scores: one more output of the same run.
-    const wanted: EncoderOutput[] = this.#presence ? ["embedding", "scores"] : ["embedding"];
-    const { media, outputs } = await this.#encode(bytes, timings, wanted);
+    const wanted: EncoderOutput[] = this.#scored ? ["embedding", "scores"] : ["embedding"];
+    const { media, outputs } = await this.#encode(input, timings, wanted);
+    const joint = await loading;
     const z = await timed(timings, "translator", () => joint.translate(media.modality, outputs.mean.embedding!));
     const probabilities = await timed(timings, "forest", () => joint.classifier.predictProba(z));
     const scores = joint.labels
@@ -228,7 +251,8 @@ export class Pipeline {
       .sort((a, b) => b.score - a.score);
     const best = scores[0]!;
     const evidence = presenceEvidence(media, outputs);
-    const decision = evidence && this.#presence?.decide(evidence, best.score);
+    const presence = await presenceLoading;
+    const decision = evidence && presence?.decide(evidence, best.score);
     const present = decision?.present ?? true;
     return {
       modality: media.modality,
@@ -243,16 +267,52 @@ export class Pipeline {
     };
   }
 
-  #encode(bytes: Uint8Array, timings: Timings, outputs: EncoderOutput[]) {
+  #encode(input: Uint8Array | Media, timings: Timings, outputs: EncoderOutput[]) {
     const limits = { maxAudioSeconds: this.#config.maxAudioSeconds, maxPixels: this.#config.maxImagePixels };
-    return encodeFile(bytes, this.#encoders, { limits, timings, outputs });
+    const image = this.#files.image.card.preprocess as ImagePreprocess;
+    return encodeFile(input, (modality) => this.#encoder(modality), {
+      limits,
+      timings,
+      outputs,
+      imageGeometry: { size: image.size, centralFraction: image.centralFraction },
+    });
   }
 
-  #requireJoint(): JointSpace {
-    if (!this.#joint) {
+  #encoder(modality: Modality): Promise<Encoder> {
+    const file = this.#files[modality];
+    const loading = this.#encoders[modality] ??= createSession(file.onnxPath, this.#runtime).then((session) => {
+      this.#loadedEncoders.add(`encoder:${file.card.name}`);
+      return { card: file.card, session };
+    });
+    // A failed load is retried by the next request instead of being remembered.
+    loading.catch(() => {
+      if (this.#encoders[modality] === loading) delete this.#encoders[modality];
+    });
+    return loading;
+  }
+
+  /** The presence stage (`models/presence.json`), loaded on the first classification; undefined when not deployed. */
+  #requirePresence(): Promise<Presence | undefined> {
+    if (!this.#scored) return Promise.resolve(undefined);
+    const loading = this.#presence ??= loadPresence(this.#config.modelsDir);
+    loading.catch(() => {
+      if (this.#presence === loading) this.#presence = undefined;
+    });
+    return loading;
+  }
+
+  #requireJoint(): Promise<JointSpace> {
+    if (!this.#hasJoint) {
       throw new ProblemError(404, "No trained joint space is deployed; run `deno task train` or use ?space=encoder");
     }
-    return this.#joint;
+    const loading = this.#joint ??= loadJointSpace(this.#config.modelsDir, {
+      ...this.#runtime,
+      onLoad: (modality) => this.#loadedEncoders.add(`translator:${modality}`),
+    });
+    loading.catch(() => {
+      if (this.#joint === loading) this.#joint = undefined;
+    });
+    return loading;
   }
 }
 

@@ -73,7 +73,11 @@ const labelsRoute = createRoute({
  */
 export function metaRoutes(pool: JobRunner, info: ServiceInfo): OpenAPIHono {
   const app = openApiRouter();
-  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, workers: pool.stats() }, 200));
+  // `loaded` names what has been loaded so far (encoders, translators, sharp, ffmpeg): they load on first use.
+  app.openapi(healthRoute, (c) => {
+    const { loaded, ...workers } = pool.stats();
+    return c.json({ status: "ok" as const, workers, loaded }, 200);
+  });
   app.openapi(modelsRoute, (c) => {
     c.header("cache-control", META_CACHE_CONTROL);
     return c.json({ encoders: info.encoders as Record<string, unknown>[], joint: info.joint ?? null }, 200);

@@ -82,6 +82,9 @@ export const HealthSchema = z.object({
     queued: z.number().int(),
     restarts: z.number().int(),
   }).catchall(z.unknown()),
+  loaded: z.array(z.string()).openapi({
+    description: "What has been loaded so far (encoders, translators, decoders): each loads on first use",
+  }),
 }).openapi("Health");
 
 /** `GET /v1/models`. */

@@ -34,7 +34,8 @@ export interface JointSpace {
  * Loads the translator heads and forest named by `manifest.json`.
  *
  * @param modelsDir The models folder.
- * @param options `threads`: intra-op threads for the translator sessions; `backend`: web or node.
+ * @param options `threads`: intra-op threads for the translator sessions; `backend`: web or node; `onLoad`: told
+ *   when a head's session has been created (for `/healthz`).
  * @returns The joint space.
  * @throws {Error} naming the file and `deno task train` when an artifact is missing or corrupt.
  *
@@ -47,7 +48,8 @@ export interface JointSpace {
  */
 export async function loadJointSpace(
   modelsDir: string,
-  options: Pick<SessionOptions, "threads" | "backend" | "spin"> = {},
+  options: Pick<SessionOptions, "threads" | "backend" | "spin"> & { onLoad?: (modality: "audio" | "image") => void } =
+    {},
 ): Promise<JointSpace> {
   const manifest = await readModelManifest(modelsDir);
   const { translator_audio: ta, translator_image: ti, forest: fe } = manifest.artifacts;
@@ -56,9 +58,21 @@ export async function loadJointSpace(
     readArtifact(modelsDir, ti),
     readArtifact(modelsDir, fe),
   ]);
-  const heads: Record<"audio" | "image", Translator> = {
-    audio: await loadTranslator(audioBytes, ta, options),
-    image: await loadTranslator(imageBytes, ti, options),
+  const { onLoad, ...session } = options;
+  // Each head's session is created when its modality is first translated: an image-only process never pays
+  // for the audio head.
+  const bytes = { audio: { model: audioBytes!, spec: ta }, image: { model: imageBytes!, spec: ti } };
+  const heads: Partial<Record<"audio" | "image", Promise<Translator>>> = {};
+  const head = (modality: "audio" | "image") => {
+    const loading = heads[modality] ??= loadTranslator(bytes[modality].model, bytes[modality].spec, session)
+      .then((t) => {
+        onLoad?.(modality);
+        return t;
+      });
+    loading.catch(() => {
+      if (heads[modality] === loading) delete heads[modality];
+    });
+    return loading;
   };
   const classifier = loadForest(new TextDecoder().decode(forestBytes));
   if (classifier.labels.join() !== manifest.labels.join() || classifier.nFeatures !== ta.dim) {
@@ -69,6 +83,6 @@ export async function loadJointSpace(
     labels: manifest.labels,
     manifest,
     classifier,
-    translate: (modality, embedding) => heads[modality].translate(embedding),
+    translate: async (modality, embedding) => (await head(modality)).translate(embedding),
   };
 }

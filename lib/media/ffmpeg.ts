@@ -51,6 +51,15 @@ let current: { core: Promise<FfmpegCore>; runs: number } | undefined;
  */
 let compiled: Promise<WebAssembly.Module> | undefined;
 
+/**
+ * Whether this isolate has compiled ffmpeg.wasm (~100 MB resident once loaded), for `/healthz`.
+ *
+ * @returns True after the first compressed-audio decode or encode.
+ */
+export function ffmpegLoaded(): boolean {
+  return compiled !== undefined;
+}
+
 function compile(): Promise<WebAssembly.Module> {
   const wasmUrl = new URL("ffmpeg-core.wasm", import.meta.resolve("@ffmpeg/core"));
   const promise = Deno.readFile(wasmUrl).then((bytes) => WebAssembly.compile(bytes));

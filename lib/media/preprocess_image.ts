@@ -100,7 +100,9 @@ export async function undecodable<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof ProblemError) throw error;
+    // A WebAssembly trap or Emscripten abort is not the input's fault and may leave the module unusable: the
+    // caller gives this sharp up (lib/worker/decode_first.ts, lib/worker/serve_jobs.ts).
+    if (error instanceof ProblemError || error instanceof WebAssembly.RuntimeError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new ProblemError(422, `Cannot decode image: ${message.split("\n")[0]!.slice(0, 200)}`);
   }

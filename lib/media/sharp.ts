@@ -87,6 +87,15 @@ export function loadSharp(): Promise<SharpModule> {
 }
 
 /**
+ * Whether this isolate has loaded sharp-wasm, for `/healthz`.
+ *
+ * @returns True once {@linkcode loadSharp} has been called (and not failed).
+ */
+export function sharpLoaded(): boolean {
+  return loaded !== undefined;
+}
+
+/**
  * Awaits a sharp promise while holding a timer.
  *
  * sharp-wasm finishes its work through callbacks that Deno does not count

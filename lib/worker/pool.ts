@@ -10,7 +10,15 @@
  * @module
  */
 import { ProblemError } from "../errors.ts";
-import type { InitMessage, JobMessage, JobRequest, JobResults, WorkerError, WorkerReply } from "./protocol.ts";
+import {
+  type InitMessage,
+  inputBuffer,
+  type JobMessage,
+  type JobRequest,
+  type JobResults,
+  type WorkerError,
+  type WorkerReply,
+} from "./protocol.ts";
 
 /** Deno's Web Worker, kept at import: loading sharp-WASM replaces `globalThis.Worker` with Node's. */
 const WebWorker: typeof Worker = globalThis.Worker;
@@ -42,6 +50,8 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   current?: Pending;
+  /** What the worker reported loaded in its last message. */
+  loaded: string[];
   readyPromise: Promise<void>;
 }
 
@@ -52,6 +62,11 @@ export interface PoolStats {
   busy: number;
   queued: number;
   restarts: number;
+  /**
+   * What the service has loaded so far, in any of its isolates (`encoder:<name>`, `translator:<modality>`,
+   * `ffmpeg`, `sharp`), sorted.
+   */
+  loaded: string[];
 }
 
 /** What the HTTP layer needs of a pool: run a job, report load. Tests of the routes pass a fake. */
@@ -98,13 +113,14 @@ export class WorkerPool implements JobRunner {
       busy: this.#slots.filter((s) => s.current).length,
       queued: this.#queue.length,
       restarts: this.restarts,
+      loaded: [...new Set(this.#slots.flatMap((s) => s.loaded))].sort(),
     };
   }
 
   /**
    * Runs one job.
    *
-   * @param job The operation and its input; `bytes` is transferred, not copied.
+   * @param job The operation and its input; the input's buffer is transferred, not copied.
    * @returns The worker's result.
    * @throws {ProblemError} 503 when the queue is full, 504 past the deadline,
    * 500 when the worker died, or the worker's own 4xx.
@@ -155,6 +171,7 @@ export class WorkerPool implements JobRunner {
     const slot: Slot = {
       worker,
       ready: false,
+      loaded: [],
       readyPromise: new Promise<void>((res, rej) => {
         readyResolve = res;
         readyReject = rej;
@@ -166,11 +183,13 @@ export class WorkerPool implements JobRunner {
       const msg = event.data;
       if (msg?.type === "ready") {
         slot.ready = true;
+        slot.loaded = msg.loaded;
         readyResolve();
         this.#dispatch();
       } else if (msg?.type === "fatal") {
         readyReject(new Error(msg.message));
       } else if (msg?.type === "result") {
+        slot.loaded = msg.loaded;
         const pending = slot.current;
         if (!pending || pending.id !== msg.id) return;
         slot.current = undefined;
@@ -220,7 +239,7 @@ export class WorkerPool implements JobRunner {
       slot.current = pending;
       const { job } = pending;
       const message: JobMessage = { ...job, type: "job", id: pending.id };
-      slot.worker.postMessage(message, [job.bytes.buffer as ArrayBuffer]);
+      slot.worker.postMessage(message, [inputBuffer(job)]);
     }
   }
 

@@ -6,7 +6,8 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import type { ClassifyResult, EmbedResult, EncoderFiles } from "../pipeline.ts";
+import type { ClassifyResult, EmbedResult, EncoderFiles, Modality } from "../pipeline.ts";
+import type { Media } from "../media/decode_media.ts";
 import type { EncoderCard } from "../encoders/card.ts";
 
 /** First message to an inference worker: what to load. */
@@ -16,12 +17,33 @@ export interface InitMessage {
   encoders: EncoderFiles;
   /** Load the trained joint space (false: encoder-only service). */
   joint: boolean;
+  /** Modalities to load and run once before answering `ready` (`AMODAL_WARMUP`); the rest load on first use. */
+  warmup: readonly Modality[];
 }
+
+/**
+ * A job's input: the upload's bytes (decoded by the worker: audio, or images when the main isolate does
+ * not decode them), or media already decoded in the main isolate (images: encoder-sized pixels).
+ * Either is transferred to the worker, not copied.
+ */
+export type JobInput = { bytes: Uint8Array; media?: never } | { media: Media; bytes?: never };
 
 /** A job the pool runs on an inference worker. */
 export type JobRequest =
-  | { op: "embed"; bytes: Uint8Array; options: { space: "joint" | "encoder" } }
-  | { op: "classify"; bytes: Uint8Array; options: { topK?: number } };
+  & ({ op: "embed"; options: { space: "joint" | "encoder" } } | { op: "classify"; options: { topK?: number } })
+  & JobInput;
+
+/**
+ * The buffer a job's input lives in, for the transfer list.
+ *
+ * @param input The job's input.
+ * @returns The buffer to transfer.
+ */
+export function inputBuffer(input: JobInput): ArrayBuffer {
+  if (input.bytes) return input.bytes.buffer as ArrayBuffer;
+  const { media } = input;
+  return (media.modality === "image" ? media.image.pixels.buffer : media.audio.samples.buffer) as ArrayBuffer;
+}
 
 /** What each job answers. */
 export interface JobResults {
@@ -39,12 +61,15 @@ export interface WorkerError {
   extensions?: Record<string, unknown>;
 }
 
-/** What an inference worker posts back. */
+/**
+ * What an inference worker posts back. `loaded` names what the worker has loaded so far (`encoder:<name>`,
+ * `translator:<modality>`, `ffmpeg`, `sharp`), for `/healthz`.
+ */
 export type WorkerReply =
-  | { type: "ready"; hasJointSpace: boolean }
+  | { type: "ready"; hasJointSpace: boolean; loaded: string[] }
   | { type: "fatal"; message: string }
-  | { type: "result"; id: number; ok: true; result: JobResults[JobRequest["op"]] }
-  | { type: "result"; id: number; ok: false; error: WorkerError };
+  | { type: "result"; id: number; ok: true; result: JobResults[JobRequest["op"]]; loaded: string[] }
+  | { type: "result"; id: number; ok: false; error: WorkerError; loaded: string[] };
 
 /** Which output the training extractor computes per item. */
 export type ExtractOutput = "embedding" | "scores" | "log_mel_stats";

@@ -6,16 +6,17 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { ProblemError } from "../errors.ts";
 import { Pipeline } from "../pipeline.ts";
-import type { InitMessage, JobMessage, JobRequest, WorkerError, WorkerReply } from "./protocol.ts";
+import type { ImagePreprocess } from "../encoders/card.ts";
+import type { InitMessage, JobInput, JobMessage, WorkerReply } from "./protocol.ts";
+import { loadedParts, runJob, serialise } from "./run_job.ts";
 import { warmupInputs } from "./warmup_inputs.ts";
 import { createReclaimer } from "./reclaim.ts";
 
 /** Options of {@linkcode serveJobs}. */
 export interface ServeJobsOptions {
   /** Runs before each job (fault injection in tests). */
-  beforeJob?: (bytes: Uint8Array) => Promise<void>;
+  beforeJob?: (input: JobInput) => Promise<void>;
 }
 
 /**
@@ -25,6 +26,7 @@ export interface ServeJobsOptions {
  */
 export function serveJobs(options: ServeJobsOptions = {}): void {
   let pipeline: Pipeline | undefined;
+  let warming: Promise<void> = Promise.resolve();
   const reclaimer = createReclaimer();
   const reply = (msg: WorkerReply) => self.postMessage(msg);
 
@@ -32,53 +34,38 @@ export function serveJobs(options: ServeJobsOptions = {}): void {
     const msg = event.data;
     if (msg.type === "init") {
       try {
-        // sharp's first calls (module compile, its thread pool) overlap the WASM session loads:
-        // measured 4.0 s instead of 6.3 s to ready on the loaded 2-core machine. Not with the
-        // native backend: sharp's import briefly reports process.arch "wasm32" (lib/media/sharp.ts),
-        // and onnxruntime-node, imported meanwhile, would look for a wasm32 binary.
-        const overlap = msg.config.backend !== "node";
-        const inputs = overlap ? warmupInputs() : undefined;
-        inputs?.catch(() => {});
         pipeline = await Pipeline.create(msg.config, msg.encoders, { joint: msg.joint });
-        await warmUp(pipeline, await (inputs ?? warmupInputs()));
-        reply({ type: "ready", hasJointSpace: pipeline.hasJointSpace });
+        const size = (msg.encoders.image.card.preprocess as ImagePreprocess).size;
+        // What AMODAL_WARMUP names loads in the background: the worker takes jobs at once, and a job that arrives
+        // meanwhile waits for the warm-up (which holds the loads it needs anyway) rather than racing it on a session.
+        const warm = pipeline;
+        warming = (async () => {
+          for (const modality of msg.warmup) {
+            for (const input of await warmupInputs(modality, size)) await warm.warmUp(input).catch(() => {});
+          }
+        })().catch(() => {});
+        reply({ type: "ready", hasJointSpace: pipeline.hasJointSpace, loaded: loadedParts(pipeline) });
       } catch (error) {
         reply({ type: "fatal", message: error instanceof Error ? error.message : String(error) });
       }
       return;
     }
     try {
-      await options.beforeJob?.(msg.bytes);
-      reply({ type: "result", id: msg.id, ok: true, result: await run(pipeline!, msg) });
+      await warming;
+      await options.beforeJob?.(msg);
+      const result = await runJob(pipeline!, msg);
+      reply({ type: "result", id: msg.id, ok: true, result, loaded: loadedParts(pipeline) });
     } catch (error) {
-      reply({ type: "result", id: msg.id, ok: false, error: serialise(error) });
+      reply({ type: "result", id: msg.id, ok: false, error: serialise(error), loaded: loadedParts(pipeline) });
+      // A trap or abort can leave a WASM module (sharp, ffmpeg, onnxruntime) unusable: end this worker, after the
+      // answer, as an uncaught error, which the pool answers by replacing the worker.
+      if (error instanceof WebAssembly.RuntimeError) {
+        setTimeout(() => {
+          throw error;
+        });
+      }
     }
     // After the answer is on its way: free what WASM decoders hold until a full collection (./reclaim.ts).
     reclaimer.jobDone();
   };
-}
-
-function run(pipeline: Pipeline, job: JobRequest) {
-  return job.op === "classify"
-    ? pipeline.classify(job.bytes, job.options.topK)
-    : pipeline.embed(job.bytes, job.options.space);
-}
-
-function serialise(error: unknown): WorkerError {
-  if (error instanceof ProblemError) {
-    return { status: error.status, detail: error.message, extensions: error.extensions };
-  }
-  // Internal errors are logged here and reported without details (no paths or stacks to clients).
-  console.error(JSON.stringify({ level: "error", msg: "worker job failed", error: String(error) }));
-  return { status: 500, detail: "Internal error while processing the file" };
-}
-
-/**
- * First calls of sharp and onnxruntime are slow (~150 ms); pay that at start, not on a request.
- * Through the whole classify path when a joint space is deployed, so the translator sessions are warm too.
- */
-async function warmUp(p: Pipeline, inputs: Uint8Array[]): Promise<void> {
-  for (const bytes of inputs) {
-    await (p.hasJointSpace ? p.classify(bytes) : p.embed(bytes, "encoder")).catch(() => {});
-  }
 }

@@ -78,9 +78,11 @@ async function main(): Promise<void> {
     names: [config.audioEncoder, config.imageEncoder],
   });
   const cachedMs: number[] = [];
+  let rssAfterStartMb: number | undefined;
   for (let i = 0; i < (quick ? 1 : 3); i++) {
     const server = await startServer({ probe, cacheDir: config.cacheDir });
     cachedMs.push(round2(server.coldStartMs));
+    rssAfterStartMb ??= server.rssMb();
     await server.close();
   }
   log(`cold start (cached encoders): ${cachedMs.join(", ")} ms`);
@@ -173,6 +175,7 @@ async function main(): Promise<void> {
     latency,
     load,
     peakRssMb,
+    ...(rssAfterStartMb !== undefined ? { rssAfterStartMb } : {}),
     limit,
     ...(levers ? { levers } : {}),
     ...(forwardLevers ? { forwardLevers } : {}),

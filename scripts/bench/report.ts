@@ -36,23 +36,32 @@ export function evaluateTargets(r: BenchResults): TargetCheck[] {
       met: v !== undefined && v <= limit,
     });
   };
-  p50("jpeg_224x224", 25, "JPEG 224x224");
-  p50("jpeg_1280x960", 40, "JPEG 1280x960");
+  // Issue 13's table: JPEG p50s 20 / 30 ms, audio kept where issue 4 put it.
+  p50("jpeg_224x224", 20, "JPEG 224x224");
+  p50("jpeg_1280x960", 30, "JPEG 1280x960");
   p50("wav_1s", 30, "WAV 1 s");
   p50("wav_10s", 250, "WAV 10 s");
   checks.push({
-    name: "cold start (encoders cached)",
-    target: "<= 1500 ms",
+    name: "cold start: spawn -> first /v1/classify answered (encoders cached)",
+    target: "<= 1000 ms",
     measured: `${r.coldStart.cachedMedianMs} ms`,
-    met: r.coldStart.cachedMedianMs <= 1500,
+    met: r.coldStart.cachedMedianMs <= 1000,
   });
   const c4 = r.load.images["jpeg_224x224"];
   checks.push({
     name: "image classifications/s at concurrency 4 (JPEG 224)",
-    target: ">= 60/s, no errors",
+    target: ">= 45/s, no errors",
     measured: c4 ? `${c4.requestsPerSecond}/s, ${c4.errors} errors` : "not measured",
-    met: c4 !== undefined && c4.requestsPerSecond >= 60 && c4.errors === 0,
+    met: c4 !== undefined && c4.requestsPerSecond >= 45 && c4.errors === 0,
   });
+  if (r.rssAfterStartMb !== undefined) {
+    checks.push({
+      name: "RSS after start (after the first answer)",
+      target: "<= 250 MB",
+      measured: `${r.rssAfterStartMb} MB`,
+      met: r.rssAfterStartMb <= 250,
+    });
+  }
   checks.push({ name: "peak RSS", target: "<= 500 MB", measured: `${r.peakRssMb} MB`, met: r.peakRssMb <= 500 });
   for (const l of r.limit) {
     checks.push({
@@ -159,16 +168,18 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
   lines.push(
     `Same input (real JPEG tensor; real log-mel patches of the 10 s WAV), ${r.service.threads} thread(s), median of ` +
       `the timed runs. Peak estimate: ${m.cpus} cores x ${mhz.toFixed(0)} MHz x ${FMA_LANES} fp32 FMA/cycle = ` +
-      `${peak.toFixed(0)} GMAC/s (base clock; boost clocks raise it).`,
+      `${peak.toFixed(0)} GMAC/s (base clock; boost clocks raise it). "bound ms" is the arithmetic bound: the ` +
+      `batch's MACs at that peak.`,
     "",
-    "| encoder | batch | MMAC/item | web ms | node ms | web/node | web GMAC/s (% peak) | node GMAC/s (% peak) | max abs diff | session load web / node ms |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| encoder | batch | MMAC/item | bound ms | web ms | node ms | web/node | web GMAC/s (% peak) | node GMAC/s (% peak) | max abs diff | session load web / node ms |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const l of r.limit) {
     const ms = (x: typeof l.web) => ("medianMs" in x ? String(x.medianMs) : "failed");
     const g = (v?: number) => (v === undefined ? "–" : `${v} (${((v / peak) * 100).toFixed(0)} %)`);
     lines.push(
-      `| ${l.encoder} | ${l.batch} | ${(l.macsPerItem.total / 1e6).toFixed(1)} | ${ms(l.web)} | ${ms(l.node)} | ` +
+      `| ${l.encoder} | ${l.batch} | ${(l.macsPerItem.total / 1e6).toFixed(1)} | ` +
+        `${((l.macsPerItem.total * l.batch) / (peak * 1e6)).toFixed(2)} | ${ms(l.web)} | ${ms(l.node)} | ` +
         `${l.ratio ?? "–"} | ${g(l.webGmacPerS)} | ${g(l.nodeGmacPerS)} | ${l.maxAbsDiff?.toExponential(1) ?? "–"} | ` +
         `${"loadMs" in l.web ? l.web.loadMs : "–"} / ${"loadMs" in l.node ? l.node.loadMs : "–"} |`,
     );

@@ -38,6 +38,8 @@ export interface BenchResults {
     error?: string;
   };
   peakRssMb: number;
+  /** RSS of the first cold-started server right after its first answer (issue 13: <= 250 MB). */
+  rssAfterStartMb?: number;
   limit: LimitResult[];
   levers?: LeverResult[];
   forwardLevers?: ForwardLever[];

@@ -33,6 +33,10 @@ export interface StartServerOptions {
   timeoutMs?: number;
   /** Cache folder (`AMODAL_CACHE_DIR`; the start task may write only under `.cache`). @default ".cache" */
   cacheDir?: string;
+  /** Module to run: `main.ts` (`deno run`) or `serve.ts` (`deno serve --port`). @default "main.ts" */
+  entry?: "main.ts" | "serve.ts";
+  /** Repository to run the service from (comparisons with another checkout). @default REPO_ROOT */
+  root?: string;
   /** Grant FFI (needed for `AMODAL_BACKEND=node`). @default false */
   allowFfi?: boolean;
 }
@@ -68,12 +72,14 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const cacheDir = options.cacheDir ?? ".cache";
-  const args = ["run", ...await startTaskFlags({ loopback: false }), "main.ts"];
+  const args = options.entry === "serve.ts"
+    ? ["serve", `--port=${port}`, ...await startTaskFlags({ loopback: false }), "serve.ts"]
+    : ["run", ...await startTaskFlags({ loopback: false }), "main.ts"];
   if (options.allowFfi) args.splice(1, 0, "--allow-ffi");
   const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: REPO_ROOT,
+    cwd: options.root ?? REPO_ROOT,
     env: { PORT: String(port), AMODAL_CACHE_DIR: cacheDir, ...options.env },
     stdout: "null",
     stderr: "piped",

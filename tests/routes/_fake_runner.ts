@@ -51,7 +51,7 @@ export class FakeRunner implements JobRunner {
   }
 
   stats(): PoolStats {
-    return { workers: 1, ready: 1, busy: 0, queued: 0, restarts: 0 };
+    return { workers: 1, ready: 1, busy: 0, queued: 0, restarts: 0, loaded: [] };
   }
 }
 

@@ -8,7 +8,8 @@
 import { serveJobs } from "../../../lib/worker/serve_jobs.ts";
 
 serveJobs({
-  async beforeJob(bytes) {
+  async beforeJob(input) {
+    const bytes = input.bytes ?? new Uint8Array(0);
     const head = new TextDecoder().decode(bytes.subarray(0, 32));
     if (head.startsWith("AMODAL-TEST-CRASH")) {
       setTimeout(() => {

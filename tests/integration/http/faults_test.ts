@@ -42,6 +42,19 @@ Deno.test("a crashed or hung worker is replaced and later requests succeed", ser
   }
 });
 
+Deno.test("a worker crash under load loses no other request", serverTest, async () => {
+  const service = await startTestService({ workers: 2, requestTimeoutMs: 20_000 }, { workerUrl: FAULTY_WORKER });
+  const embed = `${service.url}/v1/embed?space=encoder`;
+  try {
+    const bodies = [wav(), wav(), magic("AMODAL-TEST-CRASH"), wav(), wav(), wav(), wav()];
+    const results = await Promise.all(bodies.map((body) => post(embed, body)));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 500, 200, 200, 200, 200]);
+    assert.equal(service.pool.stats().restarts, 1);
+  } finally {
+    await service.close();
+  }
+});
+
 Deno.test("a full queue answers 503 with Retry-After", serverTest, async () => {
   const service = await startTestService({ queueSize: 1, workers: 1 });
   const embed = `${service.url}/v1/embed?space=encoder`;

@@ -12,8 +12,9 @@ const reply = (msg: WorkerReply) => self.postMessage(msg);
 
 self.onmessage = async (event: MessageEvent<InitMessage | JobMessage>) => {
   const msg = event.data;
-  if (msg.type === "init") return reply({ type: "ready", hasJointSpace: false });
-  const mode = msg.bytes[0];
+  if (msg.type === "init") return reply({ type: "ready", hasJointSpace: false, loaded: [] });
+  const bytes = msg.bytes ?? new Uint8Array(0);
+  const mode = bytes[0];
   if (mode === 1) await new Promise((r) => setTimeout(r, 200));
   if (mode === 2) {
     setTimeout(() => {
@@ -25,13 +26,20 @@ self.onmessage = async (event: MessageEvent<InitMessage | JobMessage>) => {
     return;
   }
   if (mode === 4) {
-    return reply({ type: "result", id: msg.id, ok: false, error: { status: 422, detail: "Cannot decode" } });
+    return reply({
+      type: "result",
+      id: msg.id,
+      ok: false,
+      error: { status: 422, detail: "Cannot decode" },
+      loaded: [],
+    });
   }
-  const embedding = [msg.bytes.length];
+  const embedding = [bytes.length];
   reply({
     type: "result",
     id: msg.id,
     ok: true,
+    loaded: ["echo"],
     result: { modality: "audio", space: "encoder", encoder: "echo", dim: 1, embedding, timings: {} },
   });
 };

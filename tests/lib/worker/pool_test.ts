@@ -4,7 +4,13 @@ import { ProblemError } from "../../../lib/errors.ts";
 import { loadConfig } from "../../../lib/config.ts";
 
 const ECHO = new URL("./_echo_worker.ts", import.meta.url);
-const init = { type: "init", config: loadConfig(() => undefined), encoders: {} as never, joint: false } as const;
+const init = {
+  type: "init",
+  config: loadConfig(() => undefined),
+  encoders: {} as never,
+  joint: false,
+  warmup: [],
+} as const;
 const job = (mode: number, length = 4) => {
   const bytes = new Uint8Array(length);
   bytes[0] = mode;
