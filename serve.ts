@@ -16,9 +16,23 @@ import { prepareService } from "./lib/service.ts";
 import { createApp } from "./routes/app.ts";
 
 const config = loadConfig();
-const app = prepareService(config).then(({ pool, info, keyHashes }) => createApp({ config, pool, info, keyHashes }));
+const prepared = prepareService(config);
+const app = prepared.then(({ pool, info, keyHashes }) => createApp({ config, pool, info, keyHashes }));
 // A failed preparation is reported once here and then answered as a 500 by every request.
 app.catch((error) => console.error(`amodal failed to start: ${error instanceof Error ? error.message : error}`));
+
+// `deno serve` stops listening on SIGTERM, but the inference Workers (and sharp's threads) would keep the process
+// alive (measured: still running 10 s later), so stop them and exit. Platforms without signals skip this.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  try {
+    Deno.addSignalListener(signal, async () => {
+      await prepared.then(({ pool }) => pool.close(), () => {});
+      Deno.exit(0);
+    });
+  } catch {
+    // No signal support here (e.g. an edge isolate): the platform ends the isolate itself.
+  }
+}
 
 /** The request handler `deno serve` calls. */
 export default {
