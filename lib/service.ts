@@ -13,7 +13,9 @@
 import type { Config } from "./config.ts";
 import type { ImagePreprocess } from "./encoders/card.ts";
 import type { EncoderFiles } from "./pipeline.ts";
-import type { JobRunner } from "./worker/pool.ts";
+// Static, not lazy: pool.ts keeps Deno's Web Worker at import, before sharp-wasm (loaded by whoever decodes an image
+// first) replaces globalThis.Worker with Node's.
+import { type JobRunner, WorkerPool } from "./worker/pool.ts";
 import { ensureEncoders } from "./weights/ensure_encoders.ts";
 import { readServiceInfo, type ServiceInfo } from "./service_info.ts";
 import { readKeyHashes } from "./http/api_keys.ts";
@@ -63,7 +65,7 @@ export async function prepareService(config: Config, options: PrepareOptions = {
   const keyHashes = config.apiKeysFile ? await readKeyHashes(config.apiKeysFile) : undefined;
   const joint = info.joint !== undefined;
   const { runner: inner, ready } = config.workers > 0
-    ? await startPool(config, { audio, image }, joint, options)
+    ? startPool(config, { audio, image }, joint, options)
     : await startInIsolate(config, { audio, image }, joint);
   const geometry = image.card.preprocess as ImagePreprocess;
   const pool = new DecodeFirst(inner, {
@@ -101,13 +103,7 @@ interface Started {
   ready: Promise<void>;
 }
 
-async function startPool(
-  config: Config,
-  encoders: EncoderFiles,
-  joint: boolean,
-  options: PrepareOptions,
-): Promise<Started> {
-  const { WorkerPool } = await import("./worker/pool.ts");
+function startPool(config: Config, encoders: EncoderFiles, joint: boolean, options: PrepareOptions): Started {
   const pool = new WorkerPool({
     workerUrl: options.workerUrl ?? new URL("./worker/inference_worker.ts", import.meta.url),
     init: { type: "init", config, encoders, joint, warmup: config.warmup },
