@@ -171,7 +171,9 @@ export class Pipeline {
     const joint = options.joint === false ? undefined : await loadJointSpace(config.modelsDir, runtime);
     // The presence stage needs both encoders' class scores.
     const scored = files.audio.card.outputs.scores && files.image.card.outputs.scores;
-    const presence = joint && scored ? await loadPresence(config.modelsDir) : undefined;
+    const presence = joint && scored
+      ? await loadPresence(config.modelsDir, { jointVersion: joint.version })
+      : undefined;
     return new Pipeline(
       config,
       { audio: { card: files.audio.card, session: audio }, image: { card: files.image.card, session: image } },
