@@ -14,11 +14,14 @@ scores, level, image size and flatness, the forest's top score, with source, gro
    instrument recognised"); the logistic model (standardised features, balanced class weights)
    sees only items the rules pass.
 4. Evaluation by nested group-wise cross-validation (StratifiedGroupKFold over recording
-   sessions / collections / generators, 5 outer folds): each outer fold's threshold is chosen on
-   the inner out-of-fold scores of its training groups only (largest threshold with at most
-   TARGET_DEV false "no instrument" on instrument items), then applied to the outer test groups.
-   Every item is thus scored by a model and threshold that never saw its group.
+   sessions / collections / generators / icon sets, 5 outer folds): each outer fold's threshold is
+   chosen on the inner out-of-fold scores of its training groups only (largest threshold with at
+   most TARGET_DEV false "no instrument" on instrument items), then applied to the outer test
+   groups. Every item is thus scored by a model and threshold that never saw its group.
 5. The served model: fit on all items, threshold from its own group-wise out-of-fold scores.
+6. Ablations (reports/presence/metrics.json): the levers tried in round 2 (signal features,
+   linear probes on the encoder embeddings and the joint vector, other allowances, an allowance
+   calibrated one level deeper), each under the same nested evaluation.
 
 Usage: /usr/bin/python3 scripts/presence/train.py [--evidence PATH] [--out models/presence.json]
 """
@@ -74,7 +77,12 @@ RULES = {
     "audio": {"minSeconds": 0.1, "minLevelDbfs": -60.0},
     "image": {"minSide": 16, "minPixelStd": 2.0},
 }
-TARGET_DEV = 0.01  # false "no instrument" allowed on inner held-out instrument items (the target is 2 %)
+# False "no instrument" allowed on inner held-out instrument items (the target is 2 %): with ~400 inner
+# instrument items, 1 % is the allowance whose one-sided 90 % upper bound stays under 2 %.
+TARGET_DEV = 0.01
+TARGET = 0.02  # the issue's target: false "no instrument" on held-out instrument items
+# Allowances the calibrated rule (an ablation, see calibrated_threshold) chooses from.
+ALLOWANCES = [0.005, 0.01, 0.015, 0.02, 0.025, 0.03]
 FOLDS = 5
 SEED = 1234
 
@@ -191,7 +199,34 @@ def oof_scores(X, y, groups, seed, E=None, k=None):
     return out
 
 
-def evaluate(rows, names, seed=SEED, embedding=None, k=None, group=lambda r: r["group"], target=TARGET_DEV):
+def calibrated_threshold(X, y, groups, seed):
+    """Threshold at an allowance chosen on these (training) groups alone.
+
+    A fixed allowance (e.g. 1 % of the inner out-of-fold instrument items below the threshold)
+    realises a different false rate on unseen groups, because those score lower than held-out items
+    of known groups do. So one level deeper: for each group-wise fold of these items, thresholds at
+    every allowance of ALLOWANCES are chosen on that fold's own inner out-of-fold scores and applied
+    to the fold's held-out instrument items; the largest allowance whose pooled realised rate is
+    within TARGET is taken, and the threshold is the inner out-of-fold quantile at it.
+
+    Returns (threshold, allowance, realised rate per allowance).
+    """
+    missed = {a: 0 for a in ALLOWANCES}
+    positives = 0
+    cv = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed + 2)
+    for tr, te in cv.split(X, y, groups):
+        inner = oof_scores(X[tr], y[tr], groups[tr], seed + 3)
+        held = prob(fit(X[tr], y[tr]), X[te])[y[te] == 1]
+        positives += len(held)
+        for a in ALLOWANCES:
+            missed[a] += int((held < choose_threshold(inner, y[tr], a)).sum())
+    realised = {a: missed[a] / max(1, positives) for a in ALLOWANCES}
+    allowance = max([a for a in ALLOWANCES if realised[a] <= TARGET], default=ALLOWANCES[0])
+    return choose_threshold(oof_scores(X, y, groups, seed + 1), y, allowance), allowance, realised
+
+
+def evaluate(rows, names, seed=SEED, embedding=None, k=None, group=lambda r: r["group"], target=TARGET_DEV,
+             calibrated=False):
     """Nested group-wise CV: per-item held-out score and decision (rules included).
 
     embedding: evidence field whose first k principal components join the features (an ablation);
@@ -209,7 +244,8 @@ def evaluate(rows, names, seed=SEED, embedding=None, k=None, group=lambda r: r["
     for tr, te in outer.split(X, y, groups):
         tr = tr[~ruled[tr]]
         inner = oof_scores(X[tr], y[tr], groups[tr], seed + 1, take(E, tr), k)
-        t = choose_threshold(inner, y[tr], target)
+        t = (calibrated_threshold(X[tr], y[tr], groups[tr], seed)[0] if calibrated
+             else choose_threshold(inner, y[tr], target))
         score[te] = prob(fit(X[tr], y[tr], take(E, tr), k), X[te], take(E, te))
         present[te] = score[te] >= t
         thresholds.append(t)
@@ -319,7 +355,9 @@ def main():
                 ablations[f"plus {field} PCA{k}"] = p
         for target in (0.015, 0.02):
             _, p, _ = evaluate(sub, names, target=target)
-            ablations[f"inner target {target:.1%}"] = p
+            ablations[f"fixed inner allowance {target:.1%}"] = p
+        _, p, _ = evaluate(sub, names, calibrated=True)
+        ablations["allowance calibrated one level deeper"] = p
         m["ablations"] = {k: {**rates(sub, p), "byNegativeCategory": {c: v["noInstrument"] for c, v in by(
             [r for r in sub if not r["positive"]], p[[not r["positive"] for r in sub]], "category").items()}}
             for k, p in ablations.items()}
@@ -342,7 +380,7 @@ def main():
         X = np.array([[r["features"][n] for n in names] for r in keep])
         y = np.array([r["positive"] for r in keep])
         g = np.array([r["group"] for r in keep])
-        oof = oof_scores(X, y, g, SEED + 1)
+        threshold = choose_threshold(oof_scores(X, y, g, SEED + 1), y)
         scaler, model, _ = fit(X, y)
         card[modality] = {
             "features": names,
@@ -350,7 +388,7 @@ def main():
             "scale": [round(float(v), 6) for v in scaler.scale_],
             "coef": [round(float(v), 6) for v in model.coef_[0]],
             "intercept": round(float(model.intercept_[0]), 6),
-            "threshold": round(choose_threshold(oof, y), 6),
+            "threshold": round(threshold, 6),
         }
         m["training"] = {
             "items": len(sub), "instrumentItems": int(sum(r["positive"] for r in sub)),
@@ -401,7 +439,7 @@ def plot(data, path):
         ax.plot(pts[:, 2] * 100, pts[:, 1] * 100, lw=1.5, label="served features: held-out scores, all thresholds")
         ax.scatter([ab * 100], [fa * 100], color="C3", zorder=3, label="served: threshold chosen on inner folds")
         for i, (name, (ofa, oab)) in enumerate(others.items()):
-            ax.scatter([oab * 100], [ofa * 100], marker="x^sv<>Dp+*"[i % 10], s=20, color=plt.cm.tab10(i % 10),
+            ax.scatter([oab * 100], [ofa * 100], marker="x^sv<>Dp+*hP"[i % 12], s=20, color=plt.cm.tab20(i % 20),
                        zorder=2, label=name)
         ax.axhline(2, color="grey", ls="--", lw=0.8, label="target: <= 2 % false")
         ax.axvline(90, color="grey", ls=":", lw=0.8, label="target: >= 90 % on negatives")
