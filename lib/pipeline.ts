@@ -294,7 +294,10 @@ export class Pipeline {
   /** The presence stage (`models/presence.json`), loaded on the first classification; undefined when not deployed. */
   #requirePresence(): Promise<Presence | undefined> {
     if (!this.#scored) return Promise.resolve(undefined);
-    const loading = this.#presence ??= loadPresence(this.#config.modelsDir);
+    // After the joint space: the card records the classifier version it was fitted with, and a mismatch is logged.
+    const loading = this.#presence ??= this.#requireJoint().then((joint) =>
+      loadPresence(this.#config.modelsDir, { jointVersion: joint.version })
+    );
     loading.catch(() => {
       if (this.#presence === loading) this.#presence = undefined;
     });

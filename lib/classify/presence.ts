@@ -37,9 +37,22 @@ export interface PresenceLogistic {
   threshold: number;
 }
 
-/** The card `models/presence.json` (format `amodal-presence/1`). */
+/**
+ * Card format this code reads. 2 (round 2 of issue 18) adds the audio feature `mains_hum`; the
+ * bump, and the constructor's check of every feature name, make a card/code mismatch fail at
+ * start-up rather than on the first request.
+ */
+export const PRESENCE_FORMAT = "amodal-presence/2";
+
+/** Feature names {@linkcode presenceFeatures} computes for a modality beside the per-group ones. */
+const FIXED_FEATURES = {
+  audio: ["level_dbfs", "mains_hum", "top_score"],
+  image: ["entropy", "max_prob", "log_pixel_std", "top_score"],
+} as const;
+
+/** The card `models/presence.json` (format {@linkcode PRESENCE_FORMAT}). */
 export interface PresenceCard {
-  format: "amodal-presence/1";
+  format: typeof PRESENCE_FORMAT;
   /** Version of the presence model. */
   version: string;
   /** Joint-space version whose forest produced the `top_score` feature in training. */
@@ -150,6 +163,55 @@ export function pixelStd(pixels: Uint8Array): number {
   return largest;
 }
 
+/** Analysed length of {@linkcode mainsHumRatio}: enough 1 s blocks for a steady hum, few enough to stay cheap. */
+const MAINS_BLOCKS = 5;
+const MAINS_HARMONICS = 12;
+
+/** Power of one frequency over a block (Goertzel), unnormalised. */
+function goertzel(samples: Float32Array, start: number, end: number, hz: number): number {
+  const c = 2 * Math.cos(2 * Math.PI * hz / SAMPLE_RATE);
+  let s1 = 0, s2 = 0;
+  for (let i = start; i < end; i++) {
+    const s0 = samples[i]! + c * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return s1 * s1 + s2 * s2 - c * s1 * s2;
+}
+
+/**
+ * Fraction of a clip's energy that sits exactly on a mains comb: for 50 and 60 Hz, the power at
+ * the first 12 harmonics (Goertzel, 1 s blocks, so 1 Hz wide) over the blocks' total energy,
+ * over up to five blocks, the larger of the two. Mains hum and buzz give nearly 1; noise about
+ * 0.003; a tempered note only what leaks from its partials into the comb's 1 Hz bins. YAMNet
+ * hears hum as "Music" and a bass note, so this is a signal feature it cannot give.
+ *
+ * @param samples Mono samples at 16 kHz.
+ * @returns A fraction in [0, 1]; 0 for a clip with no energy.
+ *
+ * @example
+ * ```ts
+ * mainsHumRatio(Float32Array.from({ length: 16000 }, (_, i) => Math.sin(2 * Math.PI * 50 * i / 16000))); // ~1
+ * ```
+ */
+export function mainsHumRatio(samples: Float32Array): number {
+  const block = Math.min(samples.length, SAMPLE_RATE);
+  const blocks = block === 0 ? 0 : Math.min(MAINS_BLOCKS, Math.floor(samples.length / block));
+  let energy = 0;
+  for (let i = 0; i < blocks * block; i++) energy += samples[i]! * samples[i]!;
+  if (energy === 0) return 0;
+  let best = 0;
+  for (const mains of [50, 60]) {
+    let on = 0;
+    for (let b = 0; b < blocks; b++) {
+      for (let h = 1; h <= MAINS_HARMONICS; h++) on += goertzel(samples, b * block, (b + 1) * block, h * mains);
+    }
+    // A sinusoid exactly on a bin has Goertzel power (A N / 2)^2 and energy N A^2 / 2: divide by N / 2.
+    best = Math.max(best, on / (block / 2 * energy));
+  }
+  return Math.min(1, best);
+}
+
 /** log(p / (1 - p)) with p kept inside [1e-4, 1 - 1e-4], so saturated scores stay finite. */
 function logit(p: number): number {
   const q = Math.min(1 - 1e-4, Math.max(1e-4, p));
@@ -175,7 +237,8 @@ function sumOf(values: Float32Array, columns: readonly number[]): number {
  *
  * Audio: per class group of `card.classes.audio`, `<group>_mean` = logit of the
  * largest window-mean class score and `<group>_max` = logit of the largest
- * single-window class score; `level_dbfs`; `top_score` (logit). Image:
+ * single-window class score; `level_dbfs`; `mains_hum` (logit of {@linkcode mainsHumRatio});
+ * `top_score` (logit). Image:
  * per group of `card.classes.image`, `<group>_sum` = logit of the summed
  * softmax; `entropy` (nats), `max_prob` (logit), `log_pixel_std`, `top_score`.
  *
@@ -201,6 +264,7 @@ export function presenceFeatures(
       out[`${group}_max`] = logit(maxOf(evidence.scores.max, columns));
     }
     out.level_dbfs = signalLevelDbfs(evidence.samples);
+    out.mains_hum = logit(mainsHumRatio(evidence.samples));
     return out;
   }
   for (const [group, columns] of Object.entries(classes.image)) {
@@ -244,17 +308,27 @@ export class Presence {
 
   /**
    * @param card A parsed `models/presence.json`.
-   * @throws {TypeError} When the card's format or fields are not what this code reads.
+   * @throws {TypeError} When the card's format or fields are not what this code reads, or a model
+   * names a feature this code does not compute.
    */
   constructor(card: PresenceCard) {
-    if (card.format !== "amodal-presence/1") {
-      throw new TypeError(`Presence card format is "${card.format}", expected "amodal-presence/1"`);
+    if (card.format !== PRESENCE_FORMAT) {
+      throw new TypeError(`Presence card format is "${card.format}", expected "${PRESENCE_FORMAT}"`);
     }
     for (const modality of ["audio", "image"] as const) {
       const m = card[modality];
       const n = m?.features?.length ?? 0;
       if (n === 0 || m.mean.length !== n || m.scale.length !== n || m.coef.length !== n) {
         throw new TypeError(`Presence card: ${modality} model needs equally long features, mean, scale and coef`);
+      }
+      const groups = Object.keys(card.classes?.[modality] ?? {});
+      const known = new Set<string>([
+        ...FIXED_FEATURES[modality],
+        ...groups.flatMap((g) => modality === "audio" ? [`${g}_mean`, `${g}_max`] : [`${g}_sum`]),
+      ]);
+      const unknown = m.features.filter((f) => !known.has(f));
+      if (unknown.length > 0) {
+        throw new TypeError(`Presence card: ${modality} model needs features this code does not compute: ${unknown}`);
       }
     }
     this.card = card;
@@ -308,19 +382,36 @@ export class Presence {
 /** File name of the presence card in the models folder. */
 export const PRESENCE_FILE = "presence.json";
 
+/** Options of {@linkcode loadPresence}. */
+export interface LoadPresenceOptions {
+  /**
+   * Version of the deployed joint space (`models/manifest.json`). When the card was trained on
+   * another one, its `top_score` feature came from another forest and its thresholds may be off:
+   * a warning says so (the stage still runs, so the service keeps answering "no instrument"
+   * for silence and noise rather than naming a label for everything).
+   */
+  jointVersion?: string;
+  /** Where the warning goes. @default console.warn */
+  warn?: (message: string) => void;
+}
+
 /**
  * Loads `presence.json` from the models folder.
  *
  * @param modelsDir The models folder.
+ * @param options The deployed joint-space version to check the card against.
  * @returns The stage, or `undefined` when the folder has no presence card (the service then always names a label).
  * @throws {TypeError} When the card exists but is malformed.
  *
  * @example
  * ```ts
- * const presence = await loadPresence("models");
+ * const presence = await loadPresence("models", { jointVersion: joint.version });
  * ```
  */
-export async function loadPresence(modelsDir: string): Promise<Presence | undefined> {
+export async function loadPresence(
+  modelsDir: string,
+  options: LoadPresenceOptions = {},
+): Promise<Presence | undefined> {
   let text: string;
   try {
     text = await Deno.readTextFile(join(modelsDir, PRESENCE_FILE));
@@ -328,5 +419,18 @@ export async function loadPresence(modelsDir: string): Promise<Presence | undefi
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-  return new Presence(JSON.parse(text) as PresenceCard);
+  const presence = new Presence(JSON.parse(text) as PresenceCard);
+  const { jointVersion, warn = console.warn } = options;
+  if (jointVersion !== undefined && presence.card.jointVersion !== jointVersion) {
+    warn(
+      `presence: ${PRESENCE_FILE} (${presence.card.version}) was trained with joint space ` +
+        `${presence.card.jointVersion}, but ${jointVersion} is deployed; its thresholds may be off. ` +
+        `Rebuild it: ${PRESENCE_REBUILD}`,
+    );
+  }
+  return presence;
 }
+
+/** The commands that rebuild `presence.json` for the deployed joint space. */
+export const PRESENCE_REBUILD =
+  "npx --yes deno@2.9.6 run -A scripts/presence/extract.ts && /usr/bin/python3 scripts/presence/train.py";

@@ -21,7 +21,7 @@ import { createSession } from "../../lib/backend/onnx.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { loadJointSpace } from "../../lib/joint/joint_space.ts";
 import { encodeFile } from "../../lib/pipeline.ts";
-import { pixelStd, signalLevelDbfs } from "../../lib/classify/presence.ts";
+import { mainsHumRatio, pixelStd, signalLevelDbfs } from "../../lib/classify/presence.ts";
 import { DRAWING_ALLOWLIST, ICON_SETS } from "../dataset/drawing_allowlist.ts";
 import { type IconifyJson, iconSvg, loadIconSet, renderPng } from "../data/drawings.ts";
 import { createRandom } from "../shared/random.ts";
@@ -39,12 +39,18 @@ interface Item {
   bytes: () => Promise<Uint8Array>;
 }
 
-/** Non-instrument icons: everyday objects, animals, food, vehicles (no bells, microphones, headphones). */
+/**
+ * Non-instrument icons: everyday objects, animals, food, vehicles, places (no bells, horns, whistles,
+ * microphones, headphones, speakers or radios, which are musical or sound-related). Names are Iconify
+ * names across the sets (emoji sets use emoji names, e.g. `red-apple`; others `apple`); a set that
+ * lacks a name skips it.
+ */
 const OBJECT_ICONS = [
   "cat",
   "dog",
   "pizza",
   "house",
+  "home",
   "automobile",
   "car",
   "deciduous-tree",
@@ -55,22 +61,28 @@ const OBJECT_ICONS = [
   "sun",
   "rocket",
   "bicycle",
+  "bike",
   "laptop",
   "mobile-phone",
+  "cellphone",
+  "smartphone",
   "books",
   "book",
   "hamburger",
   "umbrella",
   "camera",
   "airplane",
+  "plane",
   "fish",
   "bird",
   "key",
   "light-bulb",
+  "lightbulb",
   "hammer",
   "scissors",
   "teddy-bear",
   "t-shirt",
+  "shirt",
   "chair",
   "alarm-clock",
   "clock",
@@ -79,27 +91,197 @@ const OBJECT_ICONS = [
   "cloud",
   "star",
   "shopping-cart",
+  "cart",
   "bus",
   "train",
   "pencil",
   "envelope",
+  "mail",
   "tent",
   "cake",
+  "birthday-cake",
   "coffee",
+  "hot-beverage",
   "globe",
+  "cat-face",
+  "dog-face",
+  "horse",
+  "cow",
+  "pig",
+  "mouse",
+  "rabbit",
+  "bear",
+  "lion",
+  "tiger",
+  "elephant",
+  "monkey",
+  "frog",
+  "turtle",
+  "snake",
+  "spider",
+  "butterfly",
+  "bee",
+  "honeybee",
+  "ant",
+  "snail",
+  "banana",
+  "grapes",
+  "watermelon",
+  "strawberry",
+  "cherries",
+  "carrot",
+  "bread",
+  "cheese",
+  "egg",
+  "cookie",
+  "doughnut",
+  "ice-cream",
+  "taxi",
+  "ship",
+  "sailboat",
+  "anchor",
+  "truck",
+  "tractor",
+  "motorcycle",
+  "fire-engine",
+  "ambulance",
+  "wrench",
+  "axe",
+  "lock",
+  "gear",
+  "magnet",
+  "bomb",
+  "gift",
+  "balloon",
+  "crown",
+  "ring",
+  "gem-stone",
+  "glasses",
+  "eyeglasses",
+  "hat",
+  "shoe",
+  "sock",
+  "dress",
+  "scarf",
+  "backpack",
+  "handbag",
+  "wallet",
+  "coin",
+  "money-bag",
+  "calendar",
+  "clipboard",
+  "pushpin",
+  "paperclip",
+  "ruler",
+  "trash",
+  "wastebasket",
+  "bed",
+  "bathtub",
+  "toilet",
+  "door",
+  "window",
+  "couch-and-lamp",
+  "lamp",
+  "candle",
+  "fire",
+  "snowflake",
+  "umbrella-with-rain-drops",
+  "rainbow",
+  "mountain",
+  "volcano",
+  "moon",
+  "earth",
+  "leaf",
+  "cactus",
+  "palm-tree",
+  "mushroom",
+  "shield",
+  "sword",
+  "bow-and-arrow",
+  "flag",
+  "trophy",
+  "medal",
+  "baseball",
+  "basketball",
+  "football",
+  "tennis",
+  "bowling",
+  "puzzle",
+  "robot",
+  "alien",
+  "ghost",
+  "skull",
+  "heart",
+  "smile",
+  "face",
+  "grinning-face",
+  "thumbs-up",
+  "hand",
+  "eye",
+  "tooth",
+  "pill",
+  "syringe",
+  "microscope",
+  "telescope",
+  "satellite",
+  "computer",
+  "keyboard",
+  "printer",
+  "battery",
+  "plug",
+  "television",
+  "tv",
+  "watch",
+  "hourglass",
+  "thermometer",
+  "map",
+  "compass",
+  "bridge",
+  "castle",
+  "factory",
+  "hospital",
+  "school",
+  "church",
+  "stadium",
+  "fountain",
 ];
-const OBJECT_ICON_SETS = [
-  "noto",
-  "twemoji",
-  "fluent-emoji-flat",
-  "openmoji",
-  "mdi",
-  "fa6-solid",
-  "lucide",
-  "game-icons",
-];
-/** Icons per set: every set draws a different part of the list, so categories spread over sets. */
-const ICONS_PER_SET = 14;
+/** Icons per set, drawn by a seeded shuffle of the names the set has: categories spread over sets. */
+const ICONS_PER_SET = 28;
+
+/**
+ * Version of an evidence record. 2: adds the encoder embedding pooled by mean (`embedding`, and
+ * `embeddingMax` for audio) and the translated 128-d joint vector (`joint`); 3: audio `mainsRatio` and
+ * `logKurtosis` (lib/classify/presence.ts); 4: `mainsRatio` as a fraction of the energy; 5: image
+ * `whiteFraction`.
+ */
+const RECORD_FORMAT = 5;
+
+/**
+ * Natural log of the samples' kurtosis (mean x^4 over squared mean x^2): 1.1 for Gaussian noise,
+ * 0.4 for a steady tone, large for sparse clicks. Evidence for an ablation in train.py (round 2
+ * measured it and left it out of the served model); not a service feature.
+ */
+function logKurtosis(samples: Float32Array): number {
+  let m2 = 0, m4 = 0;
+  for (const x of samples) {
+    m2 += x * x;
+    m4 += x ** 4;
+  }
+  return m2 > 0 ? Math.log(m4 * samples.length / (m2 * m2)) : 0;
+}
+
+/**
+ * Fraction of pixels paper white (>= 245) in every channel: drawings and icons are rendered on
+ * white. Evidence for an ablation in train.py (measured, not served).
+ */
+function whiteFraction(pixels: Uint8Array): number {
+  const n = Math.floor(pixels.length / 3);
+  let white = 0;
+  for (let i = 0; i < 3 * n; i += 3) {
+    if (pixels[i]! >= 245 && pixels[i + 1]! >= 245 && pixels[i + 2]! >= 245) white++;
+  }
+  return n === 0 ? 0 : white / n;
+}
 
 const fileBytes = (path: string) => () => Deno.readFile(path);
 
@@ -171,14 +353,11 @@ async function icons(): Promise<Item[]> {
       bytes: () => renderPng(svg),
     });
   };
-  for (const [s, prefix] of OBJECT_ICON_SETS.entries()) {
-    const names = OBJECT_ICONS.filter((_, i) => (i + s * 5) % OBJECT_ICONS.length < ICONS_PER_SET + 6);
-    let added = 0;
-    for (const name of names) {
-      if (added >= ICONS_PER_SET) break;
-      const before = items.length;
+  for (const { prefix } of ICON_SETS) {
+    const iconSet = await set(prefix);
+    const have = OBJECT_ICONS.filter((name) => iconSvg(iconSet, name));
+    for (const name of createRandom(`presence:icons:${prefix}`).shuffle(have).slice(0, ICONS_PER_SET)) {
       await add(prefix, name, "none", "icon");
-      added += items.length - before;
     }
   }
   // The dataset's instrument drawings are instruments too: without them, "a drawing" would mean "no instrument".
@@ -200,7 +379,12 @@ async function main() {
   await Deno.mkdir(outDir, { recursive: true });
   const done = new Set<string>();
   try {
-    for (const line of (await Deno.readTextFile(outPath)).split("\n")) if (line) done.add(JSON.parse(line).id);
+    // Records of an older format lack what train.py now reads: drop them and extract those items again.
+    const kept = (await Deno.readTextFile(outPath)).split("\n").filter((line) =>
+      line && JSON.parse(line).format === RECORD_FORMAT
+    );
+    for (const line of kept) done.add(JSON.parse(line).id);
+    await Deno.writeTextFile(outPath, kept.map((line) => line + "\n").join(""));
   } catch { /* first run */ }
 
   const items: Item[] = [
@@ -224,7 +408,7 @@ async function main() {
   };
   const joint = await loadJointSpace(config.modelsDir, runtime);
   const out = await Deno.open(outPath, { append: true, create: true });
-  const round = (v: Float32Array) => Array.from(v, (x) => Number(x.toPrecision(5)));
+  const round = (v: Float32Array, digits = 5) => Array.from(v, (x) => Number(x.toPrecision(digits)));
   const started = performance.now();
   let n = 0;
   for (const item of todo) {
@@ -243,18 +427,36 @@ async function main() {
         record = {
           seconds: samples.length / sampleRate,
           levelDbfs: signalLevelDbfs(samples),
+          mainsRatio: mainsHumRatio(samples),
+          logKurtosis: logKurtosis(samples),
           scoresMean: round(outputs.mean.scores!),
           scoresMax: round(outputs.max.scores!),
+          embeddingMax: round(outputs.max.embedding!, 4),
         };
       } else {
         const { width, height, pixels } = media.image;
-        record = { width, height, pixelStd: pixelStd(pixels), scores: round(outputs.mean.scores!) };
+        record = {
+          width,
+          height,
+          pixelStd: pixelStd(pixels),
+          whiteFraction: whiteFraction(pixels),
+          scores: round(outputs.mean.scores!),
+        };
       }
-      const proba = joint.classifier.predictProba(await joint.translate(item.modality, embedding));
+      const z = await joint.translate(item.modality, embedding);
+      const proba = joint.classifier.predictProba(z);
       let top = 0;
       for (let i = 1; i < proba.length; i++) if (proba[i]! > proba[top]!) top = i;
       const { bytes: _b, ...meta } = item;
-      const line = { ...meta, topScore: proba[top], topLabel: joint.labels[top], ...record };
+      const line = {
+        format: RECORD_FORMAT,
+        ...meta,
+        topScore: proba[top],
+        topLabel: joint.labels[top],
+        ...record,
+        embedding: round(embedding, 4),
+        joint: round(z, 4),
+      };
       await out.write(new TextEncoder().encode(JSON.stringify(line) + "\n"));
     } catch (error) {
       console.error(`presence: skipped ${item.id}: ${(error as Error).message}`);

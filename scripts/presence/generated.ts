@@ -79,12 +79,81 @@ function clicks(n: number, perSecond: number, random: Random): Float32Array {
   return out;
 }
 
+/**
+ * Mains buzz: a 50/60 Hz fundamental with many harmonics falling as 1/h (a saturated transformer, a
+ * ground loop through an amplifier), amplitude-wobbled slightly as real mains is.
+ */
+function buzz(n: number, mains: number, random: Random): Float32Array {
+  const harmonics = 24;
+  const phases = Array.from({ length: harmonics }, () => random.next() * 2 * Math.PI);
+  const wobble = 0.3 + random.next();
+  return Float32Array.from({ length: n }, (_, i) => {
+    let v = 0;
+    for (let h = 1; h <= harmonics && mains * h < RATE / 2; h++) {
+      v += Math.sin(2 * Math.PI * mains * h * i / RATE + phases[h - 1]!) / h;
+    }
+    return v * (1 + 0.1 * Math.sin(2 * Math.PI * wobble * i / RATE)) + 0.01 * gaussian(random.next);
+  });
+}
+
+/** A click train: one click every `1 / perSecond` s with slight jitter (a relay, a clock, a tapping fault). */
+function clickTrain(n: number, perSecond: number, random: Random): Float32Array {
+  const out = new Float32Array(n);
+  const period = RATE / perSecond;
+  for (let at = random.next() * period; at < n; at += period * (0.97 + 0.06 * random.next())) {
+    const start = Math.floor(at);
+    const decay = 3 + 10 * random.next();
+    for (let k = 0; k < 120 && start + k < n; k++) {
+      out[start + k] = out[start + k]! + Math.exp(-k / decay) * gaussian(random.next);
+    }
+  }
+  return out;
+}
+
+/** Two-pole resonator (bandpass) over a signal, centre `hz`, bandwidth `bw` Hz. */
+function resonate(x: Float32Array, hz: number, bw: number): Float32Array {
+  const r = Math.exp(-Math.PI * bw / RATE);
+  const a1 = 2 * r * Math.cos(2 * Math.PI * hz / RATE), a2 = -r * r;
+  let y1 = 0, y2 = 0;
+  return x.map((v) => {
+    const y = (1 - r) * v + a1 * y1 + a2 * y2;
+    y2 = y1;
+    y1 = y;
+    return y;
+  });
+}
+
+/**
+ * Speech-like noise: whispered "syllables", noise through two or three formant resonances that hop
+ * per syllable, under a 3-6 Hz syllabic envelope with pauses. No pitch, so it is not singing.
+ */
+function speechNoise(n: number, random: Random): Float32Array {
+  const out = new Float32Array(n);
+  let at = 0;
+  while (at < n) {
+    const length = Math.round(RATE * (0.12 + 0.2 * random.next()));
+    const noise = white(Math.min(length, n - at), random);
+    const formants = [300 + 600 * random.next(), 900 + 1500 * random.next(), 2300 + 900 * random.next()];
+    let syllable = new Float32Array(noise.length);
+    for (const f of formants) {
+      const band = resonate(noise, f, 80 + 120 * random.next());
+      syllable = syllable.map((v, i) => v + band[i]!);
+    }
+    for (let i = 0; i < syllable.length; i++) {
+      out[at + i] = syllable[i]! * Math.sin(Math.PI * i / syllable.length) ** 2;
+    }
+    // Pauses between syllables and, now and then, between words.
+    at += syllable.length + Math.round(RATE * (random.next() < 0.2 ? 0.3 : 0.04) * random.next());
+  }
+  return out;
+}
+
 function wav(samples: Float32Array): () => Promise<Uint8Array> {
   return () => Promise.resolve(encodeWav(samples, RATE));
 }
 
 /**
- * The generated audio negatives (about 70 clips).
+ * The generated audio negatives (about 130 clips).
  *
  * @param seed Seed of every random choice.
  * @returns Items in a fixed order.
@@ -125,6 +194,37 @@ export function generatedAudio(seed = "presence"): GeneratedItem[] {
       const floor = atLevel(white(2 * RATE, random), db - 30);
       add("clicks", `clicks${perSecond}`, `${db}dB`, atLevel(x, db).map((v, i) => v + floor[i]!));
     }
+  }
+  // Round 2: the first round's hum and clicks were all taken for instruments; more variety of both,
+  // and speech-like noise (speech was the largest real category the model let through).
+  for (const mains of [50, 60]) {
+    for (const db of [-20, -30, -40, -50]) {
+      for (const seconds of [2, 5]) {
+        const random = createRandom(`${seed}:buzz:${mains}:${db}:${seconds}`);
+        const floor = atLevel(pink(seconds * RATE, random), db - 25 - 10 * random.next());
+        add(
+          "hum",
+          `buzz${mains}`,
+          `${db}dB-${seconds}s`,
+          atLevel(buzz(seconds * RATE, mains, random), db).map((v, i) => v + floor[i]!),
+        );
+      }
+    }
+  }
+  for (const perSecond of [1, 3, 8, 20]) {
+    for (const db of [-20, -30, -45]) {
+      const random = createRandom(`${seed}:clicktrain:${perSecond}:${db}`);
+      const x = clickTrain(3 * RATE, perSecond, random);
+      const floor = atLevel(pink(3 * RATE, random), db - 30);
+      add("clicks", `clicktrain${perSecond}`, `${db}dB`, atLevel(x, db).map((v, i) => v + floor[i]!));
+    }
+  }
+  for (let k = 0; k < 12; k++) {
+    const random = createRandom(`${seed}:speechnoise:${k}`);
+    const db = [-20, -28, -36][k % 3]!;
+    const x = atLevel(speechNoise(4 * RATE, random), db);
+    const floor = atLevel(pink(4 * RATE, random), db - 35);
+    add("speech_noise", `speechnoise${k % 4}`, `${k}`, x.map((v, i) => v + floor[i]!));
   }
   return items;
 }

@@ -14,11 +14,14 @@ scores, level, image size and flatness, the forest's top score, with source, gro
    instrument recognised"); the logistic model (standardised features, balanced class weights)
    sees only items the rules pass.
 4. Evaluation by nested group-wise cross-validation (StratifiedGroupKFold over recording
-   sessions / collections / generators, 5 outer folds): each outer fold's threshold is chosen on
-   the inner out-of-fold scores of its training groups only (largest threshold with at most
-   TARGET_DEV false "no instrument" on instrument items), then applied to the outer test groups.
-   Every item is thus scored by a model and threshold that never saw its group.
+   sessions / collections / generators / icon sets, 5 outer folds): each outer fold's threshold is
+   chosen on the inner out-of-fold scores of its training groups only (largest threshold with at
+   most TARGET_DEV false "no instrument" on instrument items), then applied to the outer test
+   groups. Every item is thus scored by a model and threshold that never saw its group.
 5. The served model: fit on all items, threshold from its own group-wise out-of-fold scores.
+6. Ablations (reports/presence/metrics.json): the levers tried in round 2 (signal features,
+   linear probes on the encoder embeddings and the joint vector, other allowances, an allowance
+   calibrated one level deeper), each under the same nested evaluation.
 
 Usage: /usr/bin/python3 scripts/presence/train.py [--evidence PATH] [--out models/presence.json]
 """
@@ -32,6 +35,7 @@ import os
 import sys
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.preprocessing import StandardScaler
@@ -63,14 +67,22 @@ AUDIO_SUBTREES = {
 AUDIO_FEATURES = [
     "instrument_mean", "instrument_max", "music_mean", "music_max", "singing_mean", "singing_max",
     "silence_mean", "speech_mean", "animal_mean", "things_mean", "natural_mean", "ambiguous_mean",
-    "channel_mean", "level_dbfs", "top_score",
+    "channel_mean", "level_dbfs", "mains_hum", "top_score",
 ]
 IMAGE_FEATURES = ["instrument_sum", "entropy", "max_prob", "log_pixel_std", "top_score"]
+# Measured in round 2 and left out of the served model (see the ablations in reports/presence/metrics.json);
+# computed from the evidence only, lib/classify/presence.ts does not compute them.
+ABLATION_FEATURES = {"audio": ["log_kurtosis"], "image": ["white_fraction", "instrument_sum_white"]}
 RULES = {
     "audio": {"minSeconds": 0.1, "minLevelDbfs": -60.0},
     "image": {"minSide": 16, "minPixelStd": 2.0},
 }
-TARGET_DEV = 0.01  # false "no instrument" allowed on inner held-out instrument items (the target is 2 %)
+# False "no instrument" allowed on inner held-out instrument items (the target is 2 %): with ~400 inner
+# instrument items, 1 % is the allowance whose one-sided 90 % upper bound stays under 2 %.
+TARGET_DEV = 0.01
+TARGET = 0.02  # the issue's target: false "no instrument" on held-out instrument items
+# Allowances the calibrated rule (an ablation, see calibrated_threshold) chooses from.
+ALLOWANCES = [0.005, 0.01, 0.015, 0.02, 0.025, 0.03]
 FOLDS = 5
 SEED = 1234
 
@@ -118,10 +130,15 @@ def features(row, classes):
             out[f"{group}_mean"] = float(logit(mean[cols].max() if cols else 0.0))
             out[f"{group}_max"] = float(logit(mx[cols].max() if cols else 0.0))
         out["level_dbfs"] = row["levelDbfs"]
+        out["mains_hum"] = float(logit(row["mainsRatio"]))
+        out["log_kurtosis"] = row["logKurtosis"]  # ablation only
         return out
     s = np.asarray(row["scores"], dtype=np.float64)
+    white = row["whiteFraction"]
     for group, cols in classes["image"].items():
         out[f"{group}_sum"] = float(logit(s[cols].sum()))
+        out[f"{group}_sum_white"] = white * out[f"{group}_sum"]  # ablation only
+    out["white_fraction"] = white  # ablation only
     pos = s[s > 0]
     out["entropy"] = float(-(pos * np.log(pos)).sum())
     out["max_prob"] = float(logit(s.max()))
@@ -142,13 +159,21 @@ def rule(row):
     return None
 
 
-def fit(X, y):
+def fit(X, y, E=None, k=None):
+    """Standardised logistic model; with E, the embedding's first k principal components join X."""
+    pca = None
+    if E is not None:
+        pca = PCA(n_components=k, random_state=SEED).fit(E)
+        X = np.hstack([X, pca.transform(E)])
     scaler = StandardScaler().fit(X)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(scaler.transform(X), y)
-    return scaler, model
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(scaler.transform(X), y)
+    return scaler, model, pca
 
 
-def prob(scaler, model, X):
+def prob(fitted, X, E=None):
+    scaler, model, pca = fitted
+    if pca is not None:
+        X = np.hstack([X, pca.transform(E)])
     return model.predict_proba(scaler.transform(X))[:, 1]
 
 
@@ -162,31 +187,66 @@ def choose_threshold(scores, y, target=TARGET_DEV):
     return float(np.nextafter(pos[k], 0))
 
 
-def oof_scores(X, y, groups, seed):
+def take(E, idx):
+    return None if E is None else E[idx]
+
+
+def oof_scores(X, y, groups, seed, E=None, k=None):
     out = np.zeros(len(y))
     cv = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for tr, te in cv.split(X, y, groups):
-        scaler, model = fit(X[tr], y[tr])
-        out[te] = prob(scaler, model, X[te])
+        out[te] = prob(fit(X[tr], y[tr], take(E, tr), k), X[te], take(E, te))
     return out
 
 
-def evaluate(rows, names, seed=SEED):
-    """Nested group-wise CV: per-item held-out score and decision (rules included)."""
+def calibrated_threshold(X, y, groups, seed):
+    """Threshold at an allowance chosen on these (training) groups alone.
+
+    A fixed allowance (e.g. 1 % of the inner out-of-fold instrument items below the threshold)
+    realises a different false rate on unseen groups, because those score lower than held-out items
+    of known groups do. So one level deeper: for each group-wise fold of these items, thresholds at
+    every allowance of ALLOWANCES are chosen on that fold's own inner out-of-fold scores and applied
+    to the fold's held-out instrument items; the largest allowance whose pooled realised rate is
+    within TARGET is taken, and the threshold is the inner out-of-fold quantile at it.
+
+    Returns (threshold, allowance, realised rate per allowance).
+    """
+    missed = {a: 0 for a in ALLOWANCES}
+    positives = 0
+    cv = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed + 2)
+    for tr, te in cv.split(X, y, groups):
+        inner = oof_scores(X[tr], y[tr], groups[tr], seed + 3)
+        held = prob(fit(X[tr], y[tr]), X[te])[y[te] == 1]
+        positives += len(held)
+        for a in ALLOWANCES:
+            missed[a] += int((held < choose_threshold(inner, y[tr], a)).sum())
+    realised = {a: missed[a] / max(1, positives) for a in ALLOWANCES}
+    allowance = max([a for a in ALLOWANCES if realised[a] <= TARGET], default=ALLOWANCES[0])
+    return choose_threshold(oof_scores(X, y, groups, seed + 1), y, allowance), allowance, realised
+
+
+def evaluate(rows, names, seed=SEED, embedding=None, k=None, group=lambda r: r["group"], target=TARGET_DEV,
+             calibrated=False):
+    """Nested group-wise CV: per-item held-out score and decision (rules included).
+
+    embedding: evidence field whose first k principal components join the features (an ablation);
+    group: the split unit of a row; target: the inner folds' false "no instrument" allowance.
+    """
     y = np.array([r["positive"] for r in rows])
-    groups = np.array([r["group"] for r in rows])
+    groups = np.array([group(r) for r in rows])
     ruled = np.array([r["rule"] is not None for r in rows])
     X = np.array([[r["features"][n] for n in names] for r in rows])
+    E = np.array([r[embedding] for r in rows], dtype=np.float64) if embedding else None
     score = np.zeros(len(rows))
     present = np.zeros(len(rows), dtype=bool)
     thresholds = []
     outer = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for tr, te in outer.split(X, y, groups):
         tr = tr[~ruled[tr]]
-        inner = oof_scores(X[tr], y[tr], groups[tr], seed + 1)
-        t = choose_threshold(inner, y[tr])
-        scaler, model = fit(X[tr], y[tr])
-        score[te] = prob(scaler, model, X[te])
+        inner = oof_scores(X[tr], y[tr], groups[tr], seed + 1, take(E, tr), k)
+        t = (calibrated_threshold(X[tr], y[tr], groups[tr], seed)[0] if calibrated
+             else choose_threshold(inner, y[tr], target))
+        score[te] = prob(fit(X[tr], y[tr], take(E, tr), k), X[te], take(E, te))
         present[te] = score[te] >= t
         thresholds.append(t)
     score[ruled] = 0.0
@@ -244,7 +304,7 @@ def main():
     manifest = json.load(open(os.path.join(REPO, "models", "manifest.json")))
 
     card = {
-        "format": "amodal-presence/1",
+        "format": "amodal-presence/2",
         "version": "",
         "jointVersion": manifest["version"],
         "classes": classes,
@@ -254,9 +314,14 @@ def main():
                              "at <= %.0f %% false 'no instrument' on held-out instrument items" % (SEED, TARGET_DEV * 100)}
     os.makedirs(args.reports, exist_ok=True)
     figure_data = {}
+    heldout = []
     for modality, names in (("audio", AUDIO_FEATURES), ("image", IMAGE_FEATURES)):
         sub = [r for r in rows if r["modality"] == modality]
         score, present, thresholds = evaluate(sub, names)
+        heldout.extend({"id": r["id"], "modality": modality, "source": r["source"], "group": r["group"],
+                        "category": r["category"], "instrument": r["positive"], "score": round(float(s), 6),
+                        "saysNoInstrument": int(not p), "rule": r["rule"] or ""}
+                       for r, s, p in zip(sub, score, present))
         m = rates(sub, present)
         m["foldThresholds"] = [round(t, 4) for t in thresholds]
         m["byRule"] = {k: sum(1 for r in sub if r["rule"] == k) for k in {r["rule"] for r in sub if r["rule"]}}
@@ -272,23 +337,58 @@ def main():
         other = [n for n in names if n != "top_score"]
         _, present_nt, _ = evaluate(sub, other)
         m["withoutTopScore"] = rates(sub, present_nt)
+        # Levers tried in round 2 (issue 18), each under the same nested evaluation.
+        ablations = {}
+        # The round-1 feature set on the round-2 data, and the features tried and left out.
+        if modality == "audio":
+            _, p, _ = evaluate(sub, [n for n in names if n != "mains_hum"])
+            ablations["round 1 features (without mains_hum)"] = p
+        for extra in ABLATION_FEATURES[modality]:
+            _, p, _ = evaluate(sub, names + [extra])
+            ablations[f"plus {extra}"] = p
+        if modality == "image":
+            _, p, _ = evaluate(sub, names + ABLATION_FEATURES["image"])
+            ablations["plus white_fraction and instrument_sum_white"] = p
+        for field in (["embedding", "embeddingMax", "joint"] if modality == "audio" else ["embedding", "joint"]):
+            for k in (32, 64, 128):
+                _, p, _ = evaluate(sub, names, embedding=field, k=k)
+                ablations[f"plus {field} PCA{k}"] = p
+        for target in (0.015, 0.02):
+            _, p, _ = evaluate(sub, names, target=target)
+            ablations[f"fixed inner allowance {target:.1%}"] = p
+        _, p, _ = evaluate(sub, names, calibrated=True)
+        ablations["allowance calibrated one level deeper"] = p
+        m["ablations"] = {k: {**rates(sub, p), "byNegativeCategory": {c: v["noInstrument"] for c, v in by(
+            [r for r in sub if not r["positive"]], p[[not r["positive"] for r in sub]], "category").items()}}
+            for k, p in ablations.items()}
+        # Stricter split: every instrument source held out whole (the corpus's leave-one-source-out view).
+        _, p_src, _ = evaluate(sub, names, group=lambda r: ("source:" + r["source"]) if r["positive"] else r["group"])
+        m["instrumentSourcesHeldOut"] = rates(sub, p_src)
+        m["instrumentSourcesHeldOut"]["byInstrumentSource"] = by(
+            [r for r in sub if r["positive"]], p_src[[bool(r["positive"]) for r in sub]], "source")
+        print(f"  source held out: {m['instrumentSourcesHeldOut']['falseNoInstrument']:.2%} / "
+              f"{m['instrumentSourcesHeldOut']['noInstrumentOnNegatives']:.2%}")
+        for k, v in m["ablations"].items():
+            print(f"  ablation {k}: {v['falseNoInstrument']:.2%} / {v['noInstrumentOnNegatives']:.2%}")
         m["curve"] = {"columns": ["threshold", "falseNoInstrument", "noInstrumentOnNegatives"], "points": curve(sub, score)}
-        figure_data[modality] = (m["curve"]["points"], m["falseNoInstrument"], m["noInstrumentOnNegatives"])
+        figure_data[modality] = (m["curve"]["points"], m["falseNoInstrument"], m["noInstrumentOnNegatives"],
+                                 {k: (v["falseNoInstrument"], v["noInstrumentOnNegatives"])
+                                  for k, v in m["ablations"].items() if not k.startswith("plus embeddingMax")})
 
         # Served model: all rule-passed items; threshold from group-wise out-of-fold scores.
         keep = [r for r in sub if r["rule"] is None]
         X = np.array([[r["features"][n] for n in names] for r in keep])
         y = np.array([r["positive"] for r in keep])
         g = np.array([r["group"] for r in keep])
-        oof = oof_scores(X, y, g, SEED + 1)
-        scaler, model = fit(X, y)
+        threshold = choose_threshold(oof_scores(X, y, g, SEED + 1), y)
+        scaler, model, _ = fit(X, y)
         card[modality] = {
             "features": names,
             "mean": [round(float(v), 6) for v in scaler.mean_],
             "scale": [round(float(v), 6) for v in scaler.scale_],
             "coef": [round(float(v), 6) for v in model.coef_[0]],
             "intercept": round(float(model.intercept_[0]), 6),
-            "threshold": round(choose_threshold(oof, y), 6),
+            "threshold": round(threshold, 6),
         }
         m["training"] = {
             "items": len(sub), "instrumentItems": int(sum(r["positive"] for r in sub)),
@@ -319,29 +419,39 @@ def main():
         json.dump({"version": card["version"], **metrics}, f, indent=1)
         f.write("\n")
     plot(figure_data, os.path.join(args.reports, "tradeoff.png"))
+    # Every item's held-out score and decision (outer fold), for breakdowns the metrics do not have.
+    with open(os.path.join(args.reports, "heldout.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(heldout[0].keys()))
+        writer.writeheader()
+        writer.writerows(heldout)
     write_fixture(rows, card, args.fixture)
-    print(f"wrote {args.out} ({card['version']}), {args.reports}/metrics.json, tradeoff.png, {args.fixture}")
+    print(f"wrote {args.out} ({card['version']}), {args.reports}/metrics.json, tradeoff.png, heldout.csv, "
+          f"{args.fixture}")
 
 
 def plot(data, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    for ax, (modality, (pts, fa, ab)) in zip(axes, data.items()):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
+    for ax, (modality, (pts, fa, ab, others)) in zip(axes, data.items()):
         pts = np.array(pts)
-        ax.plot(pts[:, 2] * 100, pts[:, 1] * 100, lw=1.5, label="held-out scores, all thresholds")
-        ax.scatter([ab * 100], [fa * 100], color="C3", zorder=3, label="chosen on inner folds")
+        ax.plot(pts[:, 2] * 100, pts[:, 1] * 100, lw=1.5, label="served features: held-out scores, all thresholds")
+        ax.scatter([ab * 100], [fa * 100], color="C3", zorder=3, label="served: threshold chosen on inner folds")
+        for i, (name, (ofa, oab)) in enumerate(others.items()):
+            ax.scatter([oab * 100], [ofa * 100], marker="x^sv<>Dp+*hP"[i % 12], s=20, color=plt.cm.tab20(i % 20),
+                       zorder=2, label=name)
         ax.axhline(2, color="grey", ls="--", lw=0.8, label="target: <= 2 % false")
         ax.axvline(90, color="grey", ls=":", lw=0.8, label="target: >= 90 % on negatives")
         ax.set_xlabel('"no instrument" on negatives (%)')
         ax.set_ylabel('false "no instrument" on instrument items (%)')
         ax.set_title(modality)
-        ax.set_ylim(0, 20)
-        ax.set_xlim(50, 100.5)
+        ax.set_ylim(0, 8)
+        ax.set_xlim(25, 100.5)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("Presence trade-off (nested group-wise CV; hard rules included)")
+        ax.legend(fontsize=5.5, loc="upper left")
+    fig.suptitle("Presence trade-off (nested group-wise CV; hard rules included); x: levers tried, "
+                 "each with its own inner-fold threshold")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -358,8 +468,9 @@ def write_fixture(rows, card, path):
             x = np.array([r["features"][n] for n in model["features"]])
             z = model["intercept"] + float(np.dot(model["coef"], (x - model["mean"]) / np.array(model["scale"])))
             keep = {k: r[k] for k in ("id", "modality", "topScore", "scoresMean", "scoresMax", "scores", "levelDbfs",
-                                      "pixelStd") if k in r}
-            picked.append({**keep, "features": r["features"], "probability": 1 / (1 + np.exp(-z))})
+                                      "mainsRatio", "logKurtosis", "pixelStd", "whiteFraction") if k in r}
+            features = {n: r["features"][n] for n in model["features"]}
+            picked.append({**keep, "features": features, "probability": 1 / (1 + np.exp(-z))})
     with open(path, "w") as f:
         json.dump({"card": card["version"], "items": picked}, f)
 

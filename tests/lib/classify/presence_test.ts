@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   loadPresence,
+  mainsHumRatio,
   pixelStd,
   Presence,
   type PresenceCard,
@@ -14,7 +16,7 @@ const RATE = 16000;
 /** A small hand-made card: instrument_max alone decides (positive weight), threshold 0.5. */
 function card(): PresenceCard {
   return {
-    format: "amodal-presence/1",
+    format: "amodal-presence/2",
     version: "test",
     jointVersion: "test",
     classes: { audio: { instrument: [0, 1] }, image: { instrument: [2] } },
@@ -51,6 +53,32 @@ Deno.test("signalLevelDbfs() measures the loudest 0.1 s block", () => {
   const burst = new Float32Array(2 * RATE);
   burst.set(sine.subarray(0, RATE / 10), RATE);
   assert.ok(Math.abs(signalLevelDbfs(burst) - -3.01) < 0.05);
+});
+
+Deno.test("mainsHumRatio() is near 1 for mains hum and buzz, not for noise or a tempered note", () => {
+  const tone = (f0: number, harmonics: number) =>
+    Float32Array.from({ length: 3 * RATE }, (_, i) => {
+      let v = 0;
+      for (let h = 1; h <= harmonics; h++) v += Math.sin(2 * Math.PI * f0 * h * i / RATE + h) / h;
+      return v;
+    });
+  assert.ok(mainsHumRatio(tone(50, 5)) > 0.99, `${mainsHumRatio(tone(50, 5))}`);
+  assert.ok(mainsHumRatio(tone(60, 20)) > 0.95); // 12 of 20 harmonics: 98 % of the energy
+  let state = 2463534242;
+  const white = Float32Array.from({ length: 3 * RATE }, () => {
+    // xorshift32: white, unlike the short-period helper above.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32 - 0.5;
+  });
+  assert.ok(mainsHumRatio(white) < 0.01, `${mainsHumRatio(white)}`);
+  // A4, G2 (98.0 Hz, 2 Hz below the 50 Hz comb's second harmonic) and B1 (61.7 Hz) are off the comb.
+  for (const f0 of [440, 98, 61.74]) {
+    assert.ok(mainsHumRatio(tone(f0, 8)) < 0.1, `${f0} Hz: ${mainsHumRatio(tone(f0, 8))}`);
+  }
+  assert.equal(mainsHumRatio(new Float32Array(0)), 0);
+  assert.equal(mainsHumRatio(new Float32Array(RATE)), 0);
 });
 
 Deno.test("pixelStd() is 0 for a plain image and large for noise", () => {
@@ -113,10 +141,35 @@ Deno.test("Presence.decide() thresholds the model's probability", () => {
 });
 
 Deno.test("Presence rejects a malformed card", () => {
-  assert.throws(() => new Presence({ ...card(), format: "other" as "amodal-presence/1" }), TypeError);
+  assert.throws(() => new Presence({ ...card(), format: "other" as "amodal-presence/2" }), TypeError);
   const bad = card();
   bad.audio.coef = [];
   assert.throws(() => new Presence(bad), /equally long/);
+  const unknown = card();
+  unknown.image.features = ["brightness"];
+  assert.throws(() => new Presence(unknown), /does not compute: brightness/);
+});
+
+Deno.test("loadPresence() warns when the card was trained with another joint space", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "presence.json"), JSON.stringify({ ...card(), jointVersion: "mmt-old" }));
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    assert.ok(await loadPresence(dir, { jointVersion: "mmt-old", warn }));
+    assert.deepEqual(warnings, []);
+    assert.ok(await loadPresence(dir, { jointVersion: "mmt-new", warn }));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /trained with joint space mmt-old, but mmt-new is deployed/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the deployed presence card matches the deployed joint space", async () => {
+  const manifest = JSON.parse(await Deno.readTextFile("models/manifest.json"));
+  const deployed = await loadPresence("models");
+  assert.equal(deployed?.card.jointVersion, manifest.version, "rebuild models/presence.json after a retrain");
 });
 
 Deno.test("presenceProbability() names a missing feature", () => {
@@ -149,8 +202,10 @@ Deno.test("presenceFeatures() and presenceProbability() match scripts/presence/t
         scores: Float32Array.from(item.scores),
       };
     const features = presenceFeatures(presence.card.classes, evidence, item.topScore);
-    // Level and pixel spread come from the samples and pixels, which the fixture does not carry: take Python's.
+    // Signal features come from the samples and pixels, which the fixture does not carry: take Python's
+    // (they are computed by this module during extraction; the unit tests above cover them).
     features.level_dbfs = item.features.level_dbfs;
+    features.mains_hum = item.features.mains_hum;
     features.log_pixel_std = item.features.log_pixel_std;
     for (const [name, value] of Object.entries(item.features as Record<string, number>)) {
       if (value === undefined || value === null) continue;
