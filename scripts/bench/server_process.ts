@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/config.ts";
 import { startTaskFlags } from "../shared/local_server.ts";
 
@@ -69,7 +70,9 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
   const url = `http://127.0.0.1:${port}`;
   const cacheDir = options.cacheDir ?? ".cache";
   const args = ["run", ...await startTaskFlags({ loopback: false }), "main.ts"];
-  if (options.allowFfi) args.splice(1, 0, "--allow-ffi");
+  // --allow-ffi is for onnxruntime-node, which deno.lock locks (serve.lock, the default, holds only what serves on
+  // the WASM backend).
+  if (options.allowFfi) args.splice(1, 0, "--allow-ffi", `--lock=${join(REPO_ROOT, "deno.lock")}`);
   const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
