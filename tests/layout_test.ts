@@ -21,8 +21,6 @@ const SERVICE_PACKAGES = new Set([
   "@ffmpeg/core",
   "flatbuffers",
   "image-size",
-  "wavefile",
-  "@alexanderolsen/libsamplerate-js",
   "fft.js",
   "libheif-js",
   "@hono/zod-openapi",
@@ -122,7 +120,7 @@ Deno.test("the service's module graph holds only lib/, routes/, models/, main.ts
 });
 
 // `deno task` installs every package of the config's lockfile before any task (denoland/deno#29816), so what
-// `deno task start` downloads is serve.lock; scripts/setup/serve_lock.ts (`deno task lock:serve`) derives it.
+// `deno task start` downloads is serve.lock; scripts/setup/serve_lock.ts (`deno task --frozen=false lock:serve`) derives it.
 Deno.test("serve.lock, what `deno task start` installs, holds only the service's packages, locked as in deno.lock", () => {
   const config = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json")));
   assert.deepEqual(config.lock, { path: "serve.lock", frozen: true });

@@ -15,7 +15,8 @@
  * linux-x64, where both the glibc and the musl builds match. Optional dependencies may be absent; sharp then
  * falls back to `@img/sharp-wasm32`, which is what lib/media/sharp.ts asks for anyway.
  *
- * Run after changing the import map or a serving package: `deno task lock:serve`.
+ * Run after changing the import map or a serving package: `deno task --frozen=false lock:serve` (`--frozen=false`
+ * because `deno task` first installs the frozen serve.lock, which is out of date by then).
  *
  * @module
  */
