@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
 import { REPO_ROOT } from "../lib/config.ts";
+import { type DenoLock, isNativeSharp, npmName } from "../scripts/setup/serve_lock.ts";
 
 /** Files whose imports are scanned (tests may import anything). */
 const SOURCE_ROOTS = ["main.ts", "lib", "routes", "scripts"];
@@ -20,8 +21,6 @@ const SERVICE_PACKAGES = new Set([
   "@ffmpeg/core",
   "flatbuffers",
   "image-size",
-  "wavefile",
-  "@alexanderolsen/libsamplerate-js",
   "fft.js",
   "libheif-js",
   "@hono/zod-openapi",
@@ -118,4 +117,37 @@ Deno.test("the service's module graph holds only lib/, routes/, models/, main.ts
     }
   }
   assert.deepEqual(outside, []);
+});
+
+// `deno task` installs every package of the config's lockfile before any task (denoland/deno#29816), so what
+// `deno task start` downloads is serve.lock; scripts/setup/serve_lock.ts (`deno task --frozen=false lock:serve`) derives it.
+Deno.test("serve.lock, what `deno task start` installs, holds only the service's packages, locked as in deno.lock", () => {
+  const config = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json")));
+  assert.deepEqual(config.lock, { path: "serve.lock", frozen: true });
+  const mapped = new Set(Object.values(config.imports as Record<string, string>).map(npmName));
+  assert.deepEqual(
+    [...mapped].filter((name) => !SERVICE_PACKAGES.has(name)),
+    [],
+    "dev-only packages in the import map",
+  );
+  const serve = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "serve.lock"))) as DenoLock;
+  const dev = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.lock"))) as DenoLock;
+  assert.deepEqual(new Set(Object.keys(serve.specifiers).map(npmName)), mapped);
+  const differ = Object.entries(serve.npm).filter(([key, entry]) => dev.npm[key]?.integrity !== entry.integrity);
+  assert.deepEqual(differ.map(([key]) => key), [], "serve.lock packages missing from deno.lock or locked differently");
+  assert.deepEqual(Object.keys(serve.npm).filter((key) => isNativeSharp(npmName(key))), []);
+});
+
+Deno.test("every task but the service's own reads deno.lock", () => {
+  const config = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json")));
+  // These run the service's module graph only (tests above and the frozen serve.lock hold them to it).
+  const serving = new Set(["start", "setup", "classify", "embed"]);
+  const missing = Object.entries(config.tasks as Record<string, string>)
+    .filter(([name]) => !serving.has(name))
+    .flatMap(([name, task]) =>
+      [...task.matchAll(/deno (run|test|check)( [^&]*)/g)]
+        .filter((m) => !m[2]!.includes("--lock=deno.lock"))
+        .map((m) => `${name}: deno ${m[1]}`)
+    );
+  assert.deepEqual(missing, []);
 });

@@ -10,7 +10,9 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { createSession } from "../../lib/backend/onnx.ts";
+import { REPO_ROOT } from "../../lib/config.ts";
 import { quantile, round2 } from "./stats.ts";
 
 /** What to time. */
@@ -101,6 +103,8 @@ export async function measureForward(req: ForwardRequest): Promise<ForwardResult
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        // onnxruntime-node is locked in deno.lock only (serve.lock, the default, holds what `deno task start` loads).
+        `--lock=${join(REPO_ROOT, "deno.lock")}`,
         "--allow-read",
         "--allow-write",
         "--allow-env",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/config.ts";
 import { startTaskFlags } from "../shared/local_server.ts";
 
@@ -75,12 +76,15 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
   const args = options.entry === "serve.ts"
     ? ["serve", `--port=${port}`, ...await startTaskFlags({ loopback: false }), "serve.ts"]
     : ["run", ...await startTaskFlags({ loopback: false }), "main.ts"];
-  if (options.allowFfi) args.splice(1, 0, "--allow-ffi");
+  // --allow-ffi is for onnxruntime-node, which deno.lock locks (serve.lock, the default, holds only what serves on
+  // the WASM backend).
+  if (options.allowFfi) args.splice(1, 0, "--allow-ffi", `--lock=${join(REPO_ROOT, "deno.lock")}`);
   const start = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: options.root ?? REPO_ROOT,
-    env: { PORT: String(port), AMODAL_CACHE_DIR: cacheDir, ...options.env },
+    // The result cache off: the bench sends the same files again and again and measures inference, not memory.
+    env: { PORT: String(port), AMODAL_CACHE_DIR: cacheDir, AMODAL_CACHE_BYTES: "0", ...options.env },
     stdout: "null",
     stderr: "piped",
   }).spawn();

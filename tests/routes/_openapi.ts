@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- a test-only package is pinned here, outside the service's import map
 /**
  * Checks real responses against the service's own OpenAPI document: the status must be documented for
  * the route, and a JSON body must validate against the documented schema (JSON Schema 2020-12, as
@@ -5,7 +6,9 @@
  *
  * @module
  */
-import Ajv2020 from "ajv/dist/2020.js";
+// A literal, pinned npm specifier rather than a deno.json import: ajv is test-only, so the service's import map (and
+// serve.lock, all that `deno task start` installs) never carries it; deno.lock locks it.
+import Ajv2020 from "npm:ajv@8.17.1/dist/2020.js";
 import assert from "node:assert/strict";
 
 /** An OpenAPI 3.1 document, as much of it as the checks read. */

@@ -1,9 +1,12 @@
+// deno-lint-ignore-file no-import-prefix -- test-only packages are pinned here, outside the service's import map
 /// <reference lib="dom" />
 // (page.evaluate callbacks run in the browser: they use DOM types.)
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import chromium from "@sparticuz/chromium";
-import puppeteer from "puppeteer-core";
+// Literal, pinned npm specifiers rather than deno.json imports: the browser is test-only, so the service's import
+// map (and serve.lock, all that `deno task start` installs) never carries it; deno.lock locks it.
+import chromium from "npm:@sparticuz/chromium@153.0.0";
+import puppeteer, { type ElementHandle } from "npm:puppeteer-core@25.16.0";
 import { REPO_ROOT } from "../../../lib/config.ts";
 import { serverTest, SHARED, startTestService } from "./_service.ts";
 import { buildWav, int16Bytes, sine } from "../../lib/media/_audio.ts";
@@ -37,7 +40,7 @@ Deno.test("the page at / classifies an uploaded photo and WAV in a real browser"
 
     const upload = async (path: string) => {
       await page.evaluate(() => (document.getElementById("result")!.hidden = true));
-      const input = await page.$("#file") as import("puppeteer-core").ElementHandle<HTMLInputElement> | null;
+      const input = await page.$("#file") as ElementHandle<HTMLInputElement> | null;
       await input!.uploadFile(path);
       await page.waitForSelector("#result:not([hidden])", { timeout: 30_000 });
       return await page.evaluate(() => ({

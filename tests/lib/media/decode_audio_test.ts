@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import wavefile from "wavefile";
 import { ProblemError } from "../../../lib/errors.ts";
 import { decodeAudio } from "../../../lib/media/decode_audio.ts";
 import { encodeAudio } from "../../../lib/media/ffmpeg.ts";
+import { WaveFile } from "./_references.ts";
 import { buildWav, floatBytes, int16Bytes, rms, sine, zeroCrossingFrequency } from "./_audio.ts";
 import { CORPUS_FLAC, CORPUS_JPEG, corpusFile } from "./_corpus.ts";
 
-const { WaveFile } = wavefile;
 const problem = (status: number, pattern: RegExp) => (e: unknown) =>
   e instanceof ProblemError && e.status === status && pattern.test(e.message);
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import LibSampleRate from "@alexanderolsen/libsamplerate-js";
 import { downmix, resample } from "../../../lib/media/resample.ts";
+import { LibSampleRate } from "./_references.ts";
 import { rms, sine, zeroCrossingFrequency } from "./_audio.ts";
 
 /** Level of frequency `f` in `x` relative to a full-scale sine, in dB (single-bin DFT over x[from..to)). */

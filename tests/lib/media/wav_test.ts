@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import wavefile from "wavefile";
 import { ProblemError } from "../../../lib/errors.ts";
 import { decodeWav, isFastPathWav, readWavHeader } from "../../../lib/media/wav.ts";
+import { WaveFile } from "./_references.ts";
 import { buildWav, floatBytes, int16Bytes, sine } from "./_audio.ts";
-
-const { WaveFile } = wavefile;
 
 /** Distinct test tone per channel, so channel order mistakes show. */
 function tones(channels: number, rate: number, seconds: number): Float32Array[] {

@@ -13,7 +13,7 @@ Deno.test("deno task bench --quick writes results JSON and the report block", as
       "# Performance\n\nHand-written text.\n\n<!-- bench:begin -->\nold\n<!-- bench:end -->\n\nAfter.\n",
     );
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "scripts/bench/main.ts", "--quick", "--out", dir, "--doc", doc],
+      args: ["run", "--lock=deno.lock", "-A", "scripts/bench/main.ts", "--quick", "--out", dir, "--doc", doc],
       cwd: REPO_ROOT,
       stdout: "piped",
       stderr: "piped",
