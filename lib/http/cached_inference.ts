@@ -33,6 +33,8 @@ export class CachedInference {
   #pool: JobRunner;
   #cache: ResultCache<CachedClassify | CachedEmbed>;
   #inflight = new Map<string, Promise<Outcome<CachedClassify | CachedEmbed>>>();
+  /** Whether results are reused at all (cache and in-flight sharing); off with `cacheBytes` 0, e.g. for benchmarks. */
+  #reuse: boolean;
   /** Version of the trained joint space, part of every key. */
   readonly model: string;
 
@@ -42,6 +44,7 @@ export class CachedInference {
    */
   constructor(pool: JobRunner, options: { cacheBytes: number; model: string }) {
     this.#pool = pool;
+    this.#reuse = options.cacheBytes > 0;
     this.#cache = new ResultCache(options.cacheBytes);
     this.model = options.model;
   }
@@ -63,6 +66,7 @@ export class CachedInference {
     // The same content already running (a retry, a batch naming one file twice): wait for it, not a second run.
     const running = this.#inflight.get(key);
     if (running) return { ...(await running), cached: true, timings: undefined };
+    if (!this.#reuse) return await this.#compute(operation, bytes, sha256, key);
     const promise = this.#compute(operation, bytes, sha256, key);
     this.#inflight.set(key, promise);
     try {
