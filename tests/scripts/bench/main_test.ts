@@ -55,7 +55,7 @@ Deno.test("deno task bench --quick writes results JSON and the report block", as
     assert.match(text, /^# Performance\n\nHand-written text\./);
     assert.match(text, /\nAfter\.\n$/);
     assert.doesNotMatch(text, /\nold\n/);
-    assert.match(text, /\| p50 JPEG 224x224 +\| <= 25 ms +\|/);
+    assert.match(text, /\| p50 JPEG 224x224 +\| <= 20 ms +\|/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
