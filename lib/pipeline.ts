@@ -55,6 +55,8 @@ export interface ClassifyResult {
   instrument?: Pick<PresenceDecision, "score" | "threshold" | "rule">;
   model: string;
   audio?: AudioFacts;
+  /** The joint embedding the forest classified, when asked for (collections store it with the label). */
+  embedding?: number[];
   timings: Timings;
 }
 
@@ -213,8 +215,9 @@ export class Pipeline {
    *
    * @param bytes The uploaded file.
    * @param topK Keep this many entries of `scores` (all when undefined).
+   * @param options `embedding: true` adds the joint embedding to the result (one run for both).
    */
-  async classify(bytes: Uint8Array, topK?: number): Promise<ClassifyResult> {
+  async classify(bytes: Uint8Array, topK?: number, options: { embedding?: boolean } = {}): Promise<ClassifyResult> {
     const joint = this.#requireJoint();
     const timings: Timings = {};
     // The presence stage reads the encoder's own class scores: one more output of the same run.
@@ -239,6 +242,7 @@ export class Pipeline {
       ...(decision ? { instrument: presenceReport(decision) } : {}),
       model: joint.version,
       ...audioFacts(media),
+      ...(options.embedding ? { embedding: Array.from(z) } : {}),
       timings,
     };
   }

@@ -21,7 +21,7 @@ export interface InitMessage {
 /** A job the pool runs on an inference worker. */
 export type JobRequest =
   | { op: "embed"; bytes: Uint8Array; options: { space: "joint" | "encoder" } }
-  | { op: "classify"; bytes: Uint8Array; options: { topK?: number } };
+  | { op: "classify"; bytes: Uint8Array; options: { topK?: number; embedding?: boolean } };
 
 /** What each job answers. */
 export interface JobResults {

@@ -60,7 +60,7 @@ export function serveJobs(options: ServeJobsOptions = {}): void {
 
 function run(pipeline: Pipeline, job: JobRequest) {
   return job.op === "classify"
-    ? pipeline.classify(job.bytes, job.options.topK)
+    ? pipeline.classify(job.bytes, job.options.topK, { embedding: job.options.embedding === true })
     : pipeline.embed(job.bytes, job.options.space);
 }
 
