@@ -392,21 +392,22 @@ export function collectionRoutes(deps: CollectionDeps): OpenAPIHono {
     const { bytes } = await readItem(c.req.raw, { metadata: false });
     const held = await store.index(tenant, name);
     if (!held) throw notFound(name);
-    const out = await deps.inference.run({ op: "embed", space: "joint" }, bytes);
-    const builtIn = await deps.inference.run({ op: "classify" }, bytes.slice());
-    if (out.result.embedding.length !== held.index.dim) {
+    const sha256 = sha256Hex(bytes);
+    // One run answers both: the built-in label and the joint embedding it was decided from.
+    const result = await deps.pool.run({ op: "classify", bytes, options: { embedding: true } });
+    const embedding = result.embedding ?? [];
+    if (embedding.length !== held.index.dim) {
       throw new ProblemError(
         409,
-        `Collection ${name} holds ${held.index.dim}-d vectors, the model gives ` +
-          `${out.result.embedding.length}: re-index it`,
+        `Collection ${name} holds ${held.index.dim}-d vectors, the model gives ${embedding.length}: re-index it`,
       );
     }
-    const taught = nearestTaught(held.index, out.result.embedding, await deps.teachRule());
+    const taught = nearestTaught(held.index, embedding, await deps.teachRule());
     return c.json({
-      modality: out.result.modality,
-      sha256: out.sha256,
+      modality: result.modality,
+      sha256,
       taught,
-      builtIn: { label: builtIn.result.label, score: builtIn.result.score, scores: builtIn.result.scores.slice(0, 3) },
+      builtIn: { label: result.label, score: result.score, scores: result.scores.slice(0, 3) },
       collection: await facts(store, tenant, name, model),
     }, 200);
   });

@@ -3,8 +3,8 @@
  * extractor and its cache (`.cache/embeddings/`), for the collections experiments: teaching a label
  * from one modality (`teach_eval.py`) and the vector compression measurement.
  *
- * Writes `<out>/items.json` (one entry per cached row: path, modality, label, group, source) beside
- * the extractor's cache folders it names.
+ * Writes `<out>/items.json` (the extractor's cache folders, whose `retrieval.jsonl` lists each row) and
+ * `<out>/joint-<modality>.f32`: every cached row mapped into the deployed joint space (same row order).
  *
  * Usage: `deno run -A scripts/collections/corpus_embeddings.ts [--out .cache/collections] [--workers 2]`
  *
@@ -17,6 +17,7 @@ import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { extractEmbeddings, toEmbedItems } from "../embed/extract.ts";
 import type { ManifestItem } from "../dataset/manifest.ts";
 import type { Label } from "../../lib/labels.ts";
+import { loadJointSpace } from "../../lib/joint/joint_space.ts";
 
 /**
  * Every corpus file as a manifest item in the `retrieval` role (so the extractor embeds each once).
@@ -75,6 +76,15 @@ if (import.meta.main) {
     });
     dirs[encoders[name]!.card.modality] = result.dir;
     console.log(`${name}: ${result.rows.retrieval} rows in ${result.dir} (${result.failed.length} failed)`);
+  }
+  // The deployed translator (trained on all 18 labels), row for row.
+  const joint = await loadJointSpace(config.modelsDir, { threads: 2 });
+  for (const [modality, dir] of Object.entries(dirs) as ["audio" | "image", string][]) {
+    const raw = await Deno.readFile(join(dir, "retrieval.f32"));
+    const x = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+    const z = await joint.translate(modality, x);
+    await Deno.writeFile(join(out, `joint-${modality}.f32`), new Uint8Array(z.buffer, z.byteOffset, z.byteLength));
+    console.log(`joint: ${modality}: ${z.length / 128} rows -> ${join(out, `joint-${modality}.f32`)}`);
   }
   await Deno.writeTextFile(
     join(out, "items.json"),
