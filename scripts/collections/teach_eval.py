@@ -275,14 +275,15 @@ def markdown(record, path):
     for space in ("held-out translator", "deployed translator"):
         for method in ("prototype", "knn"):
             for d in ("audio->image", "image->audio"):
-                row = [f"{res[f'{space} | {method} | {d} | N={n}']['mean']:.3f}" for n in NS]
+                row = ["%.3f" % res[f"{space} | {method} | {d} | N={n}"]["mean"] for n in NS]
                 lines.append(f"| {space} | {method} | {d} | " + " | ".join(row) + " |")
     lines += ["", f"Per label ({record['method']}, N = 5):", "",
               "| label | " + " | ".join(f"{s.split()[0]} {d}" for s in ("held-out translator", "deployed translator")
                                         for d in ("audio->image", "image->audio")) + " |",
               "| --- |" + " ---: |" * 4]
     for l in record["held_out"]:
-        cells = [f"{res[f'{s} | {record['method']} | {d} | N=5']['per_label'][l]:.3f}"
+        m = record["method"]
+        cells = ["%.3f" % res[f"{s} | {m} | {d} | N=5"]["per_label"][l]
                  for s in ("held-out translator", "deployed translator") for d in ("audio->image", "image->audio")]
         lines.append(f"| {l} | " + " | ".join(cells) + " |")
     c = record["calibration"]
