@@ -37,6 +37,11 @@ export async function startService(
   // Opened on first use: a store that is down gives 503 on collection routes, never a failed start.
   const collections = new CollectionStore({ open: () => openKv(config.kvUrl), maxItems: config.collectionMaxItems });
   const app = createApp({ config, pool, info, keyHashes, collections, ...(options.quiet ? { log: () => {} } : {}) });
+  // Collections' indexes are loaded in the background; a store that cannot be opened is reported per request.
+  collections.warm().then(
+    ({ collections: n, items }) => n && (options.log ?? console.error)(`collections: ${n} loaded (${items} items)`),
+    () => {},
+  );
   const server = Deno.serve({ port: config.port, hostname: config.hostname, onListen: () => {} }, app.fetch);
   const address = server.addr as Deno.NetAddr;
   const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname;

@@ -103,6 +103,24 @@ export class CollectionStore {
   }
 
   /**
+   * Opens the store and loads every collection's index, so the first searches after a start do not wait for
+   * a rebuild. Failures are left for requests to report (503).
+   *
+   * @returns How many collections and items were loaded.
+   */
+  async warm(): Promise<{ collections: number; items: number }> {
+    const kv = await this.kv();
+    let collections = 0, items = 0;
+    for await (const entry of guardIter(kv.list<CollectionMeta>({ prefix: ["collection"] }))) {
+      const [, tenant, name] = entry.key as [string, string, string];
+      const held = await this.index(tenant, name);
+      collections++;
+      items += held?.index.size ?? 0;
+    }
+    return { collections, items };
+  }
+
+  /**
    * A collection's record.
    *
    * @returns The record, or null when there is no such collection.

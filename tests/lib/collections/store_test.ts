@@ -95,3 +95,15 @@ Deno.test("CollectionStore: a drop interrupted mid-sweep is finished at the next
     await Deno.remove(path);
   }
 });
+
+Deno.test("CollectionStore.warm() loads every collection's index from KV", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".sqlite3" });
+  try {
+    assert.ok((await writer(path, "w", 12).output()).success);
+    const store = new CollectionStore({ open: () => Deno.openKv(path), maxItems: 100 });
+    assert.deepEqual(await store.warm(), { collections: 1, items: 12 });
+    await store.close();
+  } finally {
+    await Deno.remove(path);
+  }
+});
