@@ -22,7 +22,7 @@ export interface TeachRule {
 }
 
 /** Used when `models/teach.json` is absent (the values `scripts/collections/teach_eval.py` chose). */
-export const DEFAULT_RULE: TeachRule = { method: "prototype", k: 5, threshold: 0.925, source: "built-in default" };
+export const DEFAULT_RULE: TeachRule = { method: "knn", k: 5, threshold: 0.88, source: "built-in default" };
 
 /** One taught label's score. */
 export interface TaughtScore {

@@ -2,21 +2,25 @@
 
 Protocol (reports/collections/teach.md says it in words):
 
-1. Labels with both recordings and photos in the corpus (>= 30 of each) are the candidates; HELD_OUT of them
-   are "new instruments".
-2. Two joint spaces:
-   - "held-out translator": the paper's translator (scripts/train/translate.py: Head, hinge_loss, make_pairs,
-     params.json hyper-parameters) trained here on corpus rows of the *other* labels only, so the new
-     instruments were never seen by it (trained on the corpus alone: no rendered audio, no augmentation, so
-     smaller than the deployed one);
-   - "deployed translator": models/translator_*.onnx, which saw all 18 labels in training (optimistic).
-3. For N in (1, 5, 20) and R random draws: teach each held-out label with N items of one modality (the
-   collection holds only those), query every item of the other modality of the held-out labels, and count the
-   nearest taught label right (closed set, chance 1/len(HELD_OUT)). Both directions: audio -> image, image ->
-   audio. Two rules: prototype (mean unit vector per label) and k-NN (mean cosine of a label's k nearest).
-4. "None" threshold, in the deployed space over all candidates: leave one label out of the taught set, and
-   choose the cosine that best separates queries of taught labels (answered right) from queries of the left-out
-   label (balanced accuracy), at N = 5. Written to models/teach.json with the method that won in step 3.
+1. Candidates: labels with >= 30 recordings and >= 30 photos in the corpus. They are split into FOLDS folds; in turn
+   each fold's labels are the "new instruments".
+2. Each fold label's files are split at random in half per modality (the labels have 1-3 source groups per modality,
+   too few to split by group); teaching items and queries come from the *test half* only.
+3. Three joint spaces, all evaluated on the same test rows:
+   - "held-out": the paper's translator (scripts/train/translate.py: Head, hinge_loss, make_pairs; hyper-parameters
+     from scripts/train/params.json) trained here on corpus rows of the other labels only: it never saw the new
+     instruments;
+   - "control": the same training on the same corpus, with the fold labels' *train halves* added: it saw the new
+     instruments (other files of them), on the same data budget, so held-out vs control isolates label novelty;
+   - "deployed": models/translator_*.onnx, trained on the full dataset (rendered audio, augmentation, corpus files
+     that may be among the queries): optimistic.
+4. For N in (1, 5, 20) and DRAWS random draws: teach each fold label with N test-half items of one modality and query
+   every test-half item of the other modality of the fold labels; the nearest taught label must be right (closed
+   set, chance 1 / labels per fold). Both directions. Two rules: prototype (mean unit vector per label) and k-NN
+   (mean cosine of a label's k nearest).
+5. "None" threshold, in the deployed space over all candidates: leave one label out of the taught set and choose the
+   cosine that best separates right answers for taught labels from queries of the left-out label (balanced
+   accuracy), at N = 5. Written to models/teach.json with the rule that won in the held-out space.
 
 Writes reports/collections/teach.json, teach.md, teach.png and models/teach.json.
 
@@ -36,7 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
 from translate import Head, hinge_loss, make_pairs  # noqa: E402
 
-HELD_OUT = ["banjo", "cello", "flute", "trumpet", "ukulele"]
+FOLDS = 3
+SPACES = ["held-out", "control", "deployed"]
 NS = [1, 5, 20]
 DRAWS = 30
 K = 5
@@ -59,21 +64,22 @@ def load(cache):
 
 
 def train_translator(data, exclude, params, log):
-    """The paper's translator on corpus rows of labels not in `exclude`; validation by group (15 %)."""
+    """The paper's translator on corpus rows not excluded (`exclude`: modality -> bool mask)."""
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
     a, v = data["audio"], data["image"]
     labels = sorted(set(a["labels"]) | set(v["labels"]))
     lab = {l: i for i, l in enumerate(labels)}
 
-    def split(d):
-        keep = ~np.isin(d["labels"], exclude)
-        groups = np.unique(d["groups"][keep])
-        val_groups = set(rng.choice(groups, max(1, int(0.15 * len(groups))), replace=False))
-        is_val = np.array([g in val_groups for g in d["groups"]])
-        return np.where(keep & ~is_val)[0], np.where(keep & is_val)[0]
+    def split(d, excluded):
+        # 15 % of each label's kept rows for early stopping (by file: some labels have a single source group).
+        is_val = np.zeros(len(d["labels"]), bool)
+        for l in np.unique(d["labels"][~excluded]):
+            idx = np.where(~excluded & (d["labels"] == l))[0]
+            is_val[rng.choice(idx, int(0.15 * len(idx)), replace=False)] = True
+        return np.where(~excluded & ~is_val)[0], np.where(~excluded & is_val)[0]
 
-    (ta, va), (tv, vv) = split(a), split(v)
+    (ta, va), (tv, vv) = split(a, exclude["audio"]), split(v, exclude["image"])
     ya = np.array([lab[l] for l in a["labels"]])
     yv = np.array([lab[l] for l in v["labels"]])
     p = params["translator"]
@@ -111,7 +117,7 @@ def train_translator(data, exclude, params, log):
     ha.load_state_dict(state[0])
     hv.load_state_dict(state[1])
     ha.eval(), hv.eval()
-    log(f"held-out translator: {len(ta)} audio / {len(tv)} image training rows, best epoch {best_epoch}, val {best:.4f}")
+    log(f"translator: {len(ta)} audio / {len(tv)} image training rows, best epoch {best_epoch}, val {best:.4f}")
     with torch.no_grad():
         return {"audio": ha(xa).numpy(), "image": hv(xv).numpy()}, {"best_epoch": best_epoch, "val_loss": best,
                                                                     "train_rows": [len(ta), len(tv)]}
@@ -136,23 +142,22 @@ def scores(taught, query, method):
     return names, np.stack(cols, 1)
 
 
-def evaluate(z, labels_of, heldout, n, source, target, method, rng):
-    """Mean accuracy over draws, per label, teaching from `source` and querying `target`."""
+def evaluate(z, labels_of, test, heldout, n, source, target, method, rng):
+    """Accuracy per label (mean over draws), teaching from `source` test rows and querying `target` test rows."""
     per_label = {l: [] for l in heldout}
     tq = unit(z[target])
-    mask = np.isin(labels_of[target], heldout)
+    mask = test[target] & np.isin(labels_of[target], heldout)
     q, ql = tq[mask], labels_of[target][mask]
     for _ in range(DRAWS):
         taught = {}
         for l in heldout:
-            idx = np.where(labels_of[source] == l)[0]
+            idx = np.where(test[source] & (labels_of[source] == l))[0]
             taught[l] = z[source][rng.choice(idx, min(n, len(idx)), replace=False)]
         names, s = scores(taught, q, method)
         pred = np.array(names)[s.argmax(1)]
         for l in heldout:
             per_label[l].append(float((pred[ql == l] == l).mean()))
-    per = {l: float(np.mean(v)) for l, v in per_label.items()}
-    return {"mean": float(np.mean(list(per.values()))), "per_label": per}
+    return {l: float(np.mean(v)) for l, v in per_label.items()}
 
 
 def calibrate(z, labels_of, candidates, method, rng, n=5):
@@ -195,27 +200,44 @@ def main():
     counts = {l: (int((labels_of["audio"] == l).sum()), int((labels_of["image"] == l).sum()))
               for l in sorted(set(labels_of["audio"]) | set(labels_of["image"]))}
     candidates = [l for l, (na, ni) in counts.items() if na >= 30 and ni >= 30]
+    rng = np.random.default_rng(SEED)
+    order = list(rng.permutation(candidates))
+    folds = [sorted(order[i::FOLDS]) for i in range(FOLDS)]
+    # Test half of every candidate's files, per modality.
+    test = {m: np.zeros(len(labels_of[m]), bool) for m in labels_of}
+    for m in labels_of:
+        for l in candidates:
+            idx = np.where(labels_of[m] == l)[0]
+            test[m][rng.choice(idx, len(idx) // 2, replace=False)] = True
     params = json.load(open(os.path.join(HERE, "..", "train", "params.json")))
-    held_z, train_record = train_translator(data, HELD_OUT, params, print)
-    spaces = {"held-out translator": held_z, "deployed translator": {m: d["z"] for m, d in data.items()}}
-    results = {}
-    for space, z in spaces.items():
-        for method in ("prototype", "knn"):
-            for source, target in (("audio", "image"), ("image", "audio")):
-                for n in NS:
-                    rng = np.random.default_rng(SEED + n)
-                    key = f"{space} | {method} | {source}->{target} | N={n}"
-                    results[key] = evaluate(z, labels_of, HELD_OUT, n, source, target, method, rng)
-                    print(f"{key}: {results[key]['mean']:.3f}", flush=True)
-    # The method: the better mean over both directions and all N in the held-out space.
-    mean_of = lambda m: np.mean([r["mean"] for k, r in results.items() if k.startswith(f"held-out translator | {m} |")])
+    deployed = {m: d["z"] for m, d in data.items()}
+    per_label = {}  # space | method | direction | N -> {label: accuracy}
+    training = []
+    for f, fold in enumerate(folds):
+        in_fold = {m: np.isin(labels_of[m], fold) for m in labels_of}
+        held_z, held_rec = train_translator(data, in_fold, params, print)
+        ctrl_z, ctrl_rec = train_translator(data, {m: in_fold[m] & test[m] for m in labels_of}, params, print)
+        training.append({"fold": fold, "held-out": held_rec, "control": ctrl_rec})
+        for space, z in (("held-out", held_z), ("control", ctrl_z), ("deployed", deployed)):
+            for method in ("prototype", "knn"):
+                for source, target in (("audio", "image"), ("image", "audio")):
+                    for n in NS:
+                        key = f"{space} | {method} | {source}->{target} | N={n}"
+                        acc = evaluate(z, labels_of, test, fold, n, source, target, method,
+                                       np.random.default_rng(SEED + 100 * f + n))
+                        per_label.setdefault(key, {}).update(acc)
+        print(f"fold {f + 1}/{FOLDS} {fold} done ({time.time() - t0:.0f} s)", flush=True)
+    results = {k: {"mean": float(np.mean(list(v.values()))), "per_label": v} for k, v in per_label.items()}
+    for k, r in results.items():
+        print(f"{k}: {r['mean']:.3f}", flush=True)
+    mean_of = lambda m: np.mean([r["mean"] for k, r in results.items() if k.startswith(f"held-out | {m} |")])
     method = "prototype" if mean_of("prototype") >= mean_of("knn") else "knn"
-    cal = calibrate(spaces["deployed translator"], labels_of, candidates, method, np.random.default_rng(SEED))
+    cal = calibrate(deployed, labels_of, candidates, method, np.random.default_rng(SEED))
     print(f"method {method}; threshold {cal}", flush=True)
 
     os.makedirs(args.out, exist_ok=True)
-    record = {"held_out": HELD_OUT, "candidates": candidates, "counts": counts, "draws": DRAWS, "k": K,
-              "chance": 1 / len(HELD_OUT), "held_out_translator": train_record, "results": results,
+    record = {"folds": folds, "candidates": candidates, "counts": counts, "draws": DRAWS, "k": K,
+              "chance": 1 / min(len(f) for f in folds), "training": training, "results": results,
               "method": method, "calibration": cal, "seconds": round(time.time() - t0, 1)}
     json.dump(record, open(os.path.join(args.out, "teach.json"), "w"), indent=1)
     json.dump({"method": method, "k": K, "threshold": cal["threshold"],
@@ -232,32 +254,33 @@ def figure(record, path):
     import matplotlib.pyplot as plt
 
     res = record["results"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    for ax, space in zip(axes[:2], ("held-out translator", "deployed translator")):
-        for method, style in (("prototype", "-"), ("knn", "--")):
-            for direction, color in (("audio->image", "tab:blue"), ("image->audio", "tab:orange")):
+    colors = {"held-out": "tab:red", "control": "tab:blue", "deployed": "tab:green"}
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.4), gridspec_kw={"width_ratios": [1, 1, 1.6]})
+    for ax, method in zip(axes[:2], ("prototype", "knn")):
+        for space in SPACES:
+            for direction, style in (("audio->image", "-"), ("image->audio", "--")):
                 ys = [res[f"{space} | {method} | {direction} | N={n}"]["mean"] for n in NS]
-                ax.plot(NS, ys, style, color=color, marker="o", label=f"{method}, taught {direction}")
+                ax.plot(NS, ys, style, color=colors[space], marker="o", label=f"{space}, taught {direction}")
         ax.axhline(record["chance"], color="grey", lw=0.8, ls=":", label="chance")
         ax.set_xscale("log")
         ax.set_xticks(NS, [str(n) for n in NS])
         ax.set_ylim(0, 1)
         ax.set_xlabel("items taught per label (N)")
         ax.set_ylabel("accuracy on the other modality")
-        ax.set_title(space + (" (never saw these labels)" if space.startswith("held") else " (saw all 18)"))
-        ax.legend(fontsize=7, loc="lower right")
+        ax.set_title(f"{method}: mean over {len(record['candidates'])} labels")
+        ax.legend(fontsize=6.5, loc="lower right")
     ax = axes[2]
     m = record["method"]
-    labels = record["held_out"]
-    width = 0.2
-    for j, (space, direction) in enumerate([(s, d) for s in ("held-out translator", "deployed translator")
-                                            for d in ("audio->image", "image->audio")]):
-        per = res[f"{space} | {m} | {direction} | N=5"]["per_label"]
-        ax.bar(np.arange(len(labels)) + (j - 1.5) * width, [per[l] for l in labels], width,
-               label=f"{space.split()[0]}, {direction}")
-    ax.set_xticks(np.arange(len(labels)), labels)
+    labels = record["candidates"]
+    width = 0.27
+    for j, space in enumerate(SPACES):
+        vals = [np.mean([res[f"{space} | {m} | {d} | N=5"]["per_label"][l] for d in ("audio->image", "image->audio")])
+                for l in labels]
+        ax.bar(np.arange(len(labels)) + (j - 1) * width, vals, width, color=colors[space], label=space)
+    ax.axhline(record["chance"], color="grey", lw=0.8, ls=":")
+    ax.set_xticks(np.arange(len(labels)), labels, rotation=40, fontsize=8)
     ax.set_ylim(0, 1)
-    ax.set_title(f"per label, N = 5, {m}")
+    ax.set_title(f"per label, N = 5, {m}, mean of both directions")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -265,29 +288,32 @@ def figure(record, path):
 
 def markdown(record, path):
     res = record["results"]
+    m = record["method"]
     lines = ["# Teaching a label from one modality", "",
-             f"Held-out labels (the new instruments): {', '.join(record['held_out'])}; chance {record['chance']:.2f}. "
-             f"Accuracy of the nearest taught label on every item of the other modality of those labels, mean of "
-             f"{record['draws']} random draws of the taught items. `scripts/collections/teach_eval.py` "
-             f"({record['seconds']} s on 2 CPU cores).", "",
+             f"{len(record['candidates'])} labels with >= 30 recordings and photos in the corpus, in {len(record['folds'])} "
+             f"folds ({'; '.join(', '.join(f) for f in record['folds'])}); each fold's labels are the new instruments "
+             f"in turn (chance {record['chance']:.2f}). Accuracy of the nearest taught label on the test half of the "
+             f"other modality, mean over labels of the mean of {record['draws']} random draws of the taught items. "
+             "Spaces: **held-out** = translator trained without the fold's labels; **control** = the same training with "
+             "the other half of their files (same corpus-only budget, labels seen); **deployed** = models/ (full "
+             "dataset; optimistic). "
+             f"`scripts/collections/teach_eval.py` ({record['seconds']} s on 2 shared CPU cores).", "",
              "| space | rule | taught -> queried | " + " | ".join(f"N={n}" for n in NS) + " |",
              "| --- | --- | --- | " + " | ".join("---:" for _ in NS) + " |"]
-    for space in ("held-out translator", "deployed translator"):
+    for space in SPACES:
         for method in ("prototype", "knn"):
             for d in ("audio->image", "image->audio"):
                 row = ["%.3f" % res[f"{space} | {method} | {d} | N={n}"]["mean"] for n in NS]
                 lines.append(f"| {space} | {method} | {d} | " + " | ".join(row) + " |")
-    lines += ["", f"Per label ({record['method']}, N = 5):", "",
-              "| label | " + " | ".join(f"{s.split()[0]} {d}" for s in ("held-out translator", "deployed translator")
-                                        for d in ("audio->image", "image->audio")) + " |",
-              "| --- |" + " ---: |" * 4]
-    for l in record["held_out"]:
-        m = record["method"]
+    lines += ["", f"Per label ({m}, N = 5):", "",
+              "| label | " + " | ".join(f"{s} {d}" for s in SPACES for d in ("audio->image", "image->audio")) + " |",
+              "| --- |" + " ---: |" * (2 * len(SPACES))]
+    for l in record["candidates"]:
         cells = ["%.3f" % res[f"{s} | {m} | {d} | N=5"]["per_label"][l]
-                 for s in ("held-out translator", "deployed translator") for d in ("audio->image", "image->audio")]
+                 for s in SPACES for d in ("audio->image", "image->audio")]
         lines.append(f"| {l} | " + " | ".join(cells) + " |")
     c = record["calibration"]
-    lines += ["", f"Rule chosen: **{record['method']}** (higher mean in the held-out space). \"None\" threshold "
+    lines += ["", f"Rule chosen: **{m}** (higher mean in the held-out space). \"None\" threshold "
               f"{c['threshold']} (deployed space, leave-one-label-out over {len(record['candidates'])} labels, N = 5): "
               f"keeps {c['known_kept']:.1%} of right answers for taught labels and rejects {c['unknown_rejected']:.1%} "
               f"of queries of an untaught label (balanced accuracy {c['balanced_accuracy']:.3f}).", "",
