@@ -9,6 +9,7 @@
 import { type Config, loadConfig } from "./lib/config.ts";
 import { type PrepareOptions, prepareService, type ServiceRunner } from "./lib/service.ts";
 import { createApp } from "./routes/app.ts";
+import { CollectionStore, openKv } from "./lib/collections/store.ts";
 
 /** A running service. */
 export interface RunningService {
@@ -33,7 +34,14 @@ export async function startService(
   options: PrepareOptions & { quiet?: boolean } = {},
 ): Promise<RunningService> {
   const { pool, info, keyHashes } = await prepareService(config, options);
-  const app = createApp({ config, pool, info, keyHashes, ...(options.quiet ? { log: () => {} } : {}) });
+  // Opened on first use: a store that is down gives 503 on collection routes, never a failed start.
+  const collections = new CollectionStore({ open: () => openKv(config.kvUrl), maxItems: config.collectionMaxItems });
+  const app = createApp({ config, pool, info, keyHashes, collections, ...(options.quiet ? { log: () => {} } : {}) });
+  // Collections' indexes are loaded in the background; a store that cannot be opened is reported per request.
+  collections.warm().then(
+    ({ collections: n, items }) => n && (options.log ?? console.error)(`collections: ${n} loaded (${items} items)`),
+    () => {},
+  );
   const server = Deno.serve({ port: config.port, hostname: config.hostname, onListen: () => {} }, app.fetch);
   const address = server.addr as Deno.NetAddr;
   const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname;
@@ -43,6 +51,7 @@ export async function startService(
     async close() {
       await server.shutdown();
       pool.close();
+      await collections.close();
     },
   };
 }

@@ -92,6 +92,15 @@ export interface Config {
   cacheBytes: number;
   /** Most items in one `POST /v1/batch`. @default 32 */
   batchMaxItems: number;
+  /** Folder for state the service keeps (the embedded KV store of collections). @default "state" */
+  stateDir: string;
+  /**
+   * The collections' Deno KV store: a file path, `:memory:`, or an `https://` KV Connect URL (token in
+   * `DENO_KV_ACCESS_TOKEN`) shared by several instances. @default "<stateDir>/collections.sqlite3"
+   */
+  kvUrl: string;
+  /** Most items in one collection (`PUT` answers 409 beyond). @default 100_000 */
+  collectionMaxItems: number;
 }
 
 /** How the README runs Deno; messages that tell a user what to run quote it. */
@@ -132,6 +141,16 @@ function warmupList(raw: string | undefined): ("audio" | "image")[] {
   if (raw === "all") return ["image", "audio"];
   if (raw === "image" || raw === "audio") return [raw];
   throw new RangeError(`Cannot read AMODAL_WARMUP: "${raw}" is not "all", "none", "image" or "audio"`);
+}
+
+function collectionsConfig(env: (key: string) => string | undefined) {
+  const stateDir = resolve(REPO_ROOT, env("AMODAL_STATE_DIR") ?? "state");
+  const url = env("AMODAL_KV_URL") || join(stateDir, "collections.sqlite3");
+  return {
+    stateDir,
+    kvUrl: url === ":memory:" || /^https?:\/\//.test(url) ? url : resolve(REPO_ROOT, url),
+    collectionMaxItems: Math.max(1, int(env, "AMODAL_COLLECTION_MAX_ITEMS", 100_000)),
+  };
 }
 
 /**
@@ -177,5 +196,6 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     python: env("AMODAL_PYTHON") ?? "/usr/bin/python3",
     cacheBytes: int(env, "AMODAL_CACHE_BYTES", 64_000_000),
     batchMaxItems: Math.max(1, int(env, "AMODAL_BATCH_MAX_ITEMS", 32)),
+    ...collectionsConfig(env),
   };
 }

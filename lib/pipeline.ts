@@ -55,6 +55,8 @@ export interface ClassifyResult {
   instrument?: Pick<PresenceDecision, "score" | "threshold" | "rule">;
   model: string;
   audio?: AudioFacts;
+  /** The joint embedding the forest classified, when asked for (collections store it with the label). */
+  embedding?: number[];
   timings: Timings;
 }
 
@@ -232,8 +234,13 @@ export class Pipeline {
    *
    * @param input The uploaded file, or media decoded by the main isolate.
    * @param topK Keep this many entries of `scores` (all when undefined).
+   * @param options `embedding: true` adds the joint embedding to the result (one run for both).
    */
-  async classify(input: Uint8Array | Media, topK?: number): Promise<ClassifyResult> {
+  async classify(
+    input: Uint8Array | Media,
+    topK?: number,
+    options: { embedding?: boolean } = {},
+  ): Promise<ClassifyResult> {
     const loading = this.#requireJoint();
     loading.catch(() => {});
     const timings: Timings = {};
@@ -263,6 +270,7 @@ export class Pipeline {
       ...(decision ? { instrument: presenceReport(decision) } : {}),
       model: joint.version,
       ...audioFacts(media),
+      ...(options.embedding ? { embedding: Array.from(z) } : {}),
       timings,
     };
   }

@@ -19,6 +19,9 @@ import { requestId } from "../lib/http/request_id.ts";
 import { onError } from "../lib/http/on_error.ts";
 import type { JobRunner } from "../lib/worker/pool.ts";
 import { batchRoutes } from "./batch.ts";
+import { collectionRoutes } from "./collections.ts";
+import { CollectionStore, openKv } from "../lib/collections/store.ts";
+import { loadTeachRule, type TeachRule } from "../lib/collections/teach.ts";
 import { inferRoutes } from "./infer.ts";
 import { metaRoutes } from "./meta.ts";
 import { pageRoutes } from "./pages.ts";
@@ -36,6 +39,8 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** Memory budget of requests in flight (default: one of `config.maxInflightBytes`); tests pass one to inspect. */
   budget?: InflightBudget;
+  /** The collections' store (default: one on `config.kvUrl`, opened on first use). */
+  collections?: CollectionStore;
 }
 
 /**
@@ -83,6 +88,19 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.route("/", metaRoutes(pool, info));
   app.route("/v1", inferRoutes(inference));
   app.route("/v1", batchRoutes(inference, config.batchMaxItems));
+  const store = deps.collections ??
+    new CollectionStore({ open: () => openKv(config.kvUrl), maxItems: config.collectionMaxItems });
+  let teachRule: Promise<TeachRule> | undefined;
+  app.route(
+    "/v1",
+    collectionRoutes({
+      store,
+      pool,
+      inference,
+      model,
+      teachRule: () => teachRule ??= loadTeachRule(config.modelsDir),
+    }),
+  );
   app.route("/", pageRoutes(() => openApiDocument(app, model)));
   app.onError(onError);
   app.notFound(methodNotAllowed(app.routes));

@@ -23,12 +23,15 @@ export const AudioFactsSchema = z.object({
   truncated: z.boolean().openapi({ description: "true when only the first AMODAL_MAX_AUDIO_SECONDS were analysed" }),
 }).openapi("AudioFacts");
 
-const Modality = z.enum(["audio", "image"]).openapi({ description: "What the bytes were recognised as" });
-const Model = z.string().openapi({
+/** What the bytes were recognised as. */
+export const Modality = z.enum(["audio", "image"]).openapi({ description: "What the bytes were recognised as" });
+/** The deployed model version. */
+export const Model = z.string().openapi({
   description: "Version of the trained joint space (models/manifest.json `version`); it changes when the space does",
   example: "mmt-2026-11-25-b9ccc423",
 });
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/).openapi({ description: "sha256 of the uploaded bytes, hex" });
+/** A sha256 hex digest. */
+export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/).openapi({ description: "sha256 of the uploaded bytes, hex" });
 
 /** One label's probability. */
 export const LabelScoreSchema = z.object({ label: z.string(), score: z.number().min(0).max(1) }).openapi("LabelScore");
@@ -146,12 +149,13 @@ export function problems(...statuses: number[]): Record<number, { description: s
     401: "Missing or wrong API key",
     404: "Not found",
     405: "Method not allowed (the `Allow` header lists the allowed ones)",
+    409: "Conflict with what is stored (a full collection, vectors of another length)",
     413: "Body over the limit",
     415: "Not a supported audio or image format",
     422: "Recognised but undecodable, or over the pixel limit",
     429: "Rate limited (`Retry-After`)",
     500: "Internal error; the X-Request-Id identifies it in the logs",
-    503: "Overloaded (`Retry-After`)",
+    503: "Overloaded, or the collection store is unavailable (`Retry-After`)",
     504: "Past the request deadline",
   };
   return Object.fromEntries(statuses.map((s) => [s, {

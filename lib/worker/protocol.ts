@@ -30,7 +30,10 @@ export type JobInput = { bytes: Uint8Array; media?: never } | { media: Media; by
 
 /** A job the pool runs on an inference worker. */
 export type JobRequest =
-  & ({ op: "embed"; options: { space: "joint" | "encoder" } } | { op: "classify"; options: { topK?: number } })
+  & ({ op: "embed"; options: { space: "joint" | "encoder" } } | {
+    op: "classify";
+    options: { topK?: number; embedding?: boolean };
+  })
   & JobInput;
 
 /**

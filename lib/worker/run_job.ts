@@ -33,7 +33,9 @@ export function loadedParts(pipeline: Pipeline | undefined): string[] {
  */
 export function runJob(pipeline: Pipeline, job: JobRequest) {
   const input = job.bytes ?? job.media!;
-  return job.op === "classify" ? pipeline.classify(input, job.options.topK) : pipeline.embed(input, job.options.space);
+  return job.op === "classify"
+    ? pipeline.classify(input, job.options.topK, { embedding: job.options.embedding === true })
+    : pipeline.embed(input, job.options.space);
 }
 
 /**

@@ -121,7 +121,12 @@ export function progress(total: number): { tick(): void; done(): void } {
 
 /** Runs files through the pipeline: in this process, or on a service. */
 export interface Runner {
-  classify(bytes: Uint8Array, topK?: number): Promise<Omit<ClassifyResult, "timings">>;
+  /** `options.embedding` adds the joint embedding (local runner only; `deno task index` uses it). */
+  classify(
+    bytes: Uint8Array,
+    topK?: number,
+    options?: { embedding?: boolean },
+  ): Promise<Omit<ClassifyResult, "timings">>;
   embed(bytes: Uint8Array, space: "joint" | "encoder"): Promise<Omit<EmbedResult, "timings">>;
 }
 
@@ -143,8 +148,8 @@ export async function localRunner(): Promise<Runner> {
   const hasJoint = await Deno.stat(join(config.modelsDir, "manifest.json")).then(() => true, () => false);
   const pipeline = await Pipeline.create(config, { audio, image }, { joint: hasJoint });
   return {
-    classify: async (bytes, topK) => {
-      const { timings: _, ...result } = await pipeline.classify(bytes, topK);
+    classify: async (bytes, topK, options) => {
+      const { timings: _, ...result } = await pipeline.classify(bytes, topK, options);
       return result;
     },
     embed: async (bytes, space) => {

@@ -14,6 +14,7 @@ import { createApp } from "../../routes/app.ts";
 import type { Config } from "../../lib/config.ts";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { InflightBudget } from "../../lib/http/inflight_budget.ts";
+import { CollectionStore } from "../../lib/collections/store.ts";
 
 /**
  * Records the jobs it is given; `fail` makes the next job throw; `onRun` runs first and may hold the
@@ -29,21 +30,23 @@ export class FakeRunner implements JobRunner {
     await this.onRun?.(job);
     if (this.fail) throw this.fail;
     const timings = { decode: 1, encoder: 2 };
+    const given = job.bytes ? givenVector(job.bytes) : undefined;
     const embed: EmbedResult = {
-      modality: "audio",
+      modality: given?.modality ?? "audio",
       space: job.op === "embed" ? job.options.space : "joint",
       encoder: "yamnet",
-      dim: 2,
-      embedding: [0.5, 0.25],
+      dim: given?.vector.length ?? 2,
+      embedding: given?.vector ?? [0.5, 0.25],
       timings,
     };
     const classify: ClassifyResult = {
-      modality: "image",
+      modality: given?.modality ?? "image",
       label: "violin",
       score: 0.9,
       scores: [{ label: "violin", score: 0.9 }, { label: "cello", score: 0.1 }]
         .slice(0, job.op === "classify" ? job.options.topK : undefined),
       model: "test-model",
+      ...(job.op === "classify" && job.options.embedding ? { embedding: given?.vector ?? [0.5, 0.25] } : {}),
       timings,
     };
     const results: JobResults = { embed, classify };
@@ -56,19 +59,31 @@ export class FakeRunner implements JobRunner {
 }
 
 /**
+ * Files of the form `audio:[1,0]` or `image:[0,1]` stand for a sound or a picture with that joint embedding,
+ * so collection tests choose their vectors.
+ */
+function givenVector(bytes: Uint8Array): { modality: "audio" | "image"; vector: number[] } | undefined {
+  const match = /^(audio|image):(\[.*\])$/s.exec(new TextDecoder().decode(bytes.subarray(0, 4096)));
+  return match ? { modality: match[1] as "audio" | "image", vector: JSON.parse(match[2]!) } : undefined;
+}
+
+/**
  * An app around a {@linkcode FakeRunner}, configured from the defaults plus `overrides`; `budget`
  * (default: one of `maxInflightBytes`) is returned so tests can see what is held.
  */
 export function fakeApp(
   overrides: Partial<Config> = {},
-  extra: { keyHashes?: Uint8Array[]; budget?: InflightBudget } = {},
-): { app: OpenAPIHono; runner: FakeRunner; budget: InflightBudget } {
+  extra: { keyHashes?: Uint8Array[]; budget?: InflightBudget; collections?: CollectionStore } = {},
+): { app: OpenAPIHono; runner: FakeRunner; budget: InflightBudget; collections: CollectionStore } {
   const runner = new FakeRunner();
   const config = { ...loadConfig(() => undefined), ...overrides };
   const info = { encoders: [], labels: ["cello", "violin"], joint: { version: "test-model" } };
   const budget = extra.budget ?? new InflightBudget({ capacity: config.maxInflightBytes });
-  const app = createApp({ config, pool: runner, info, log: () => {}, ...extra, budget });
-  return { app, runner, budget };
+  // Collections live in memory unless a test brings its own store.
+  const collections = extra.collections ??
+    new CollectionStore({ open: () => Deno.openKv(":memory:"), maxItems: config.collectionMaxItems });
+  const app = createApp({ config, pool: runner, info, log: () => {}, ...extra, budget, collections });
+  return { app, runner, budget, collections };
 }
 
 export { ProblemError };

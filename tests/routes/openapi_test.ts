@@ -62,6 +62,38 @@ Deno.test("GET /openapi.json: every route's real answers (successes and problems
   await check("POST", "/v1/batch", await app.request("/v1/batch?op=embed", batchJson));
   await check("POST", "/v1/batch", await app.request("/v1/batch", { ...batchJson, body: '{"items": 1}' }));
 
+  const file = (m: string, v: number[]) => `${m}:${JSON.stringify(v)}`;
+  const itemPath = "/v1/collections/{name}/items/{id}";
+  const small = fakeApp();
+  try {
+    const c = (method: string, path: string, init: RequestInit = {}) => small.app.request(path, { method, ...init });
+    const f = new FormData();
+    f.append("file", new Blob([file("image", [0, 1])]));
+    f.append("metadata", '{"label":"sitar"}');
+    await check("PUT", itemPath, await c("PUT", "/v1/collections/p/items/a", { body: file("audio", [1, 0]) }));
+    await check("PUT", itemPath, await c("PUT", "/v1/collections/p/items/b", { body: f }));
+    await check("PUT", itemPath, await c("PUT", "/v1/collections/p/items/a", { body: file("audio", [1, 0]) }));
+    await check("PUT", itemPath, await c("PUT", "/v1/collections/p/items/b!", { body: "x" }));
+    await check("GET", itemPath, await c("GET", "/v1/collections/p/items/a"));
+    await check("GET", itemPath, await c("GET", "/v1/collections/p/items/zz"));
+    await check("GET", "/v1/collections/{name}/items", await c("GET", "/v1/collections/p/items?limit=1"));
+    await check("GET", "/v1/collections/{name}/items", await c("GET", "/v1/collections/p/items?limit=-1"));
+    const search = "/v1/collections/{name}/search";
+    const vector = { body: '{"embedding":[1,0]}', headers: { "content-type": "application/json" } };
+    await check("POST", search, await c("POST", "/v1/collections/p/search?modality=image", vector));
+    await check("POST", search, await c("POST", "/v1/collections/p/search?top_k=2", { body: file("audio", [1, 1]) }));
+    await check("POST", search, await c("POST", "/v1/collections/p/search?top_k=0", vector));
+    const classify = "/v1/collections/{name}/classify";
+    await check("POST", classify, await c("POST", "/v1/collections/p/classify", { body: file("audio", [0, 1]) }));
+    await check("POST", classify, await c("POST", "/v1/collections/zz/classify", { body: file("audio", [0, 1]) }));
+    await check("DELETE", itemPath, await c("DELETE", "/v1/collections/p/items/a"));
+    await check("DELETE", itemPath, await c("DELETE", "/v1/collections/p/items/a"));
+    await check("DELETE", "/v1/collections/{name}", await c("DELETE", "/v1/collections/p"));
+    await check("DELETE", "/v1/collections/{name}", await c("DELETE", "/v1/collections/p"));
+  } finally {
+    await small.collections.close();
+  }
+
   // Every documented operation was exercised, with at least one success and one problem.
   for (const operation of checker.operations()) {
     const statuses = [...checker.seen].filter((s) => s.startsWith(`${operation} `)).map((s) => Number(s.split(" ")[2]));
