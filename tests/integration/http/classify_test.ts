@@ -58,7 +58,7 @@ Deno.test("POST /v1/classify classifies real sounds and photos with the deployed
       const models = await (await fetch(`${service.url}/v1/models`)).json();
       assert.equal(models.encoders.length, 2);
       assert.match(models.joint.version, /^mmt-/);
-      assert.ok(models.joint.artifacts.forest.sha256);
+      assert.ok(models.joint.artifacts.head.sha256);
     });
   } finally {
     await service.close();
