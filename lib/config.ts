@@ -51,7 +51,7 @@ export interface Config {
    */
   spin: boolean;
   /**
-   * Modalities whose path (decoder, encoder, translator, forest) is loaded and run once in the background as soon
+   * Modalities whose path (decoder, encoder, translator, classifier head) is loaded and run once in the background as soon
    * as the service starts (`AMODAL_WARMUP=all|none|image|audio`); the others load on their first request. Images by
    * default: measured, that gives the first answer soonest (docs/performance.md), and audio (YAMNet, ffmpeg.wasm
    * ~100 MB) is not paid for until a sound arrives. @default ["image"]

@@ -251,7 +251,7 @@ export class Pipeline {
     const { media, outputs } = await this.#encode(input, timings, wanted);
     const joint = await loading;
     const z = await timed(timings, "translator", () => joint.translate(media.modality, outputs.mean.embedding!));
-    const probabilities = await timed(timings, "forest", () => joint.classifier.predictProba(z));
+    const probabilities = await timed(timings, "classifier", () => joint.classifier.predictProba(z));
     const scores = joint.labels
       // Forest probabilities are float32 averages of leaf frequencies: 6 decimals say all they hold.
       .map((label, i) => ({ label, score: Math.round((probabilities[i] ?? 0) * 1e6) / 1e6 }))

@@ -34,7 +34,7 @@ const cacheHeaders = {
   },
   "Server-Timing": {
     schema: { type: "string" as const },
-    description: "Per-stage milliseconds (decode, features, encoder, translator, forest); only when inference ran",
+    description: "Per-stage milliseconds (decode, features, encoder, translator, classifier); only when inference ran",
   },
 };
 

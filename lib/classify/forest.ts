@@ -19,6 +19,7 @@
  *
  * @module
  */
+import type { Classifier } from "./classifier.ts";
 
 /** The JSON form of a forest (see the module documentation). */
 export interface ForestJson {
@@ -47,21 +48,9 @@ interface Tree {
 }
 
 /** A loaded random forest. */
-export interface Forest {
-  /** Class names, in the order of {@linkcode Forest.predictProba}'s output. */
-  readonly labels: readonly string[];
-  /** Expected feature-vector length. */
-  readonly nFeatures: number;
+export interface Forest extends Classifier {
   /** Number of trees. */
   readonly size: number;
-  /**
-   * Class probabilities for one feature vector.
-   *
-   * @param features A vector of `nFeatures` numbers.
-   * @returns One probability per label (they sum to 1).
-   * @throws {RangeError} when the vector has the wrong length.
-   */
-  predictProba(features: ArrayLike<number>): Float32Array;
 }
 
 /**

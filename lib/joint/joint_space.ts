@@ -1,5 +1,5 @@
 /**
- * The served joint space: both translator heads and the MMT forest from `models/`, loaded and
+ * The served joint space: both translator heads and the classifier head from `models/`, loaded and
  * sha256-checked against `models/manifest.json`.
  *
  * @module
@@ -8,7 +8,7 @@ import { readArtifact } from "./artifact.ts";
 import { type ModelManifest, readModelManifest } from "./model_manifest.ts";
 import { loadTranslator, type Translator } from "./translator.ts";
 import type { SessionOptions } from "../backend/onnx.ts";
-import { type Forest, loadForest } from "../classify/forest.ts";
+import { type Classifier, loadClassifier } from "../classify/classifier.ts";
 
 /** Trained artifacts ready to serve. */
 export interface JointSpace {
@@ -18,8 +18,8 @@ export interface JointSpace {
   readonly labels: readonly string[];
   /** The whole manifest (metrics, encoders, hyper-parameters). */
   readonly manifest: ModelManifest;
-  /** The served forest over joint embeddings. */
-  readonly classifier: Forest;
+  /** The served classifier head over joint embeddings (a forest or a dense head). */
+  readonly classifier: Classifier;
   /**
    * Maps one encoder embedding into the joint space.
    *
@@ -31,7 +31,7 @@ export interface JointSpace {
 }
 
 /**
- * Loads the translator heads and forest named by `manifest.json`.
+ * Loads the translator heads and classifier head named by `manifest.json`.
  *
  * @param modelsDir The models folder.
  * @param options `threads`: intra-op threads for the translator sessions; `backend`: web or node; `onLoad`: told
@@ -52,11 +52,11 @@ export async function loadJointSpace(
     {},
 ): Promise<JointSpace> {
   const manifest = await readModelManifest(modelsDir);
-  const { translator_audio: ta, translator_image: ti, forest: fe } = manifest.artifacts;
-  const [audioBytes, imageBytes, forestBytes] = await Promise.all([
+  const { translator_audio: ta, translator_image: ti, head: he } = manifest.artifacts;
+  const [audioBytes, imageBytes, headBytes] = await Promise.all([
     readArtifact(modelsDir, ta),
     readArtifact(modelsDir, ti),
-    readArtifact(modelsDir, fe),
+    readArtifact(modelsDir, he),
   ]);
   const { onLoad, ...session } = options;
   // Each head's session is created when its modality is first translated: an image-only process never pays
@@ -74,9 +74,9 @@ export async function loadJointSpace(
     });
     return loading;
   };
-  const classifier = loadForest(new TextDecoder().decode(forestBytes));
+  const classifier = loadClassifier(new TextDecoder().decode(headBytes));
   if (classifier.labels.join() !== manifest.labels.join() || classifier.nFeatures !== ta.dim) {
-    throw new Error(`Trained artifacts disagree: forest labels/features do not match manifest.json in ${modelsDir}`);
+    throw new Error(`Trained artifacts disagree: head labels/features do not match manifest.json in ${modelsDir}`);
   }
   return {
     version: manifest.version,

@@ -34,8 +34,11 @@ export interface ModelManifest {
     translator_audio: TranslatorEntry;
     translator_image: TranslatorEntry;
     pca: ArtifactEntry;
-    /** The served forest; its features are the joint embeddings. */
-    forest: ArtifactEntry;
+    /**
+     * The served classifier head over the joint embeddings: `amodal-forest/1` or `amodal-dense/1`
+     * (its `format` says which; lib/classify/classifier.ts).
+     */
+    head: ArtifactEntry;
   };
   /** Encoders whose embeddings were trained on (name and tflite sha256 per modality). */
   encoders: Record<"audio" | "image", { name: string; sha256: string; onnxSha256?: string }>;
@@ -52,7 +55,7 @@ export interface ModelManifest {
  * @example
  * ```ts
  * const manifest = await readModelManifest("models");
- * manifest.artifacts.forest.file; // "forest.json"
+ * manifest.artifacts.head.file; // "head.json"
  * ```
  */
 export async function readModelManifest(modelsDir: string): Promise<ModelManifest> {
@@ -66,14 +69,16 @@ export async function readModelManifest(modelsDir: string): Promise<ModelManifes
       { cause: error },
     );
   }
-  const a = value.artifacts;
+  const a = value.artifacts as (ModelManifest["artifacts"] & { forest?: ArtifactEntry }) | undefined;
+  // Manifests written before the head could be a dense one name it `forest`.
+  if (a && !a.head && a.forest) a.head = a.forest;
   if (
     value.format !== "amodal-models/1" || !Array.isArray(value.labels) || typeof value.version !== "string" ||
-    !a?.translator_audio?.file || !a.translator_image?.file || !a.pca?.file || !a.forest?.file
+    !a?.translator_audio?.file || !a.translator_image?.file || !a.pca?.file || !a.head?.file
   ) {
     throw new Error(
       `Cannot load trained-model manifest ${path}: not an "amodal-models/1" manifest with labels, version and ` +
-        `artifacts translator_audio, translator_image, pca, forest. Rebuild it with \`${REBUILD_COMMAND}\``,
+        `artifacts translator_audio, translator_image, pca, head. Rebuild it with \`${REBUILD_COMMAND}\``,
     );
   }
   return value as ModelManifest;

@@ -10,7 +10,7 @@ import { type Percentiles, percentiles, quantile, round2 } from "./stats.ts";
 export interface LatencyResult {
   /** Client-side request time (upload + processing + response), ms. */
   total: Percentiles;
-  /** Median per stage from `Server-Timing` (decode, features, encoder, translator, forest), ms. */
+  /** Median per stage from `Server-Timing` (decode, features, encoder, translator, classifier), ms. */
   stagesP50: Record<string, number>;
   /** Requests that were not 200 (the first one's status and body, if any). */
   errors: number;

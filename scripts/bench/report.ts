@@ -103,7 +103,7 @@ export function renderReport(r: BenchResults, resultsFile: string): string {
   }
 
   lines.push("", "### Warm latency (sequential, after warm-up)", "");
-  const stages = ["decode", "features", "encoder", "translator", "forest"];
+  const stages = ["decode", "features", "encoder", "translator", "classifier"];
   lines.push(
     `| input | bytes | n | min ms | p50 ms | p95 ms | p99 ms | ${stages.map((s) => `${s} p50`).join(" | ")} |`,
     `|---|---:|---:|---:|---:|---:|---:|${stages.map(() => "---:").join("|")}|`,

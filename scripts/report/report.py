@@ -16,6 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import figures  # noqa: E402
+import loso_section  # noqa: E402
 from figures import test_name  # noqa: E402
 from ontology import LABEL_NODES  # noqa: E402
 
@@ -340,6 +341,17 @@ def main():
     w("")
     w("Drawings are few (the data card lists them), so their scores are indicative only.")
     w("")
+
+    # 6. Leave-one-source-out, from the training run (models/loso.json; the smoke report has none).
+    loso_path = os.path.join(HERE, "..", "..", "models", "loso.json")
+    if not cfg.get("smoke") and os.path.exists(loso_path):
+        with open(loso_path) as f:
+            loso = json.load(f)
+        levers = os.path.join(out, "loso_levers.json")
+        if os.path.exists(levers):
+            with open(levers) as f:
+                loso["levers"] = loso_section.levers_block(json.load(f))
+        L += ["## 6." + line[2:] if line.startswith("## ") else line for line in loso_section.write(loso, out)]
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(L))
     # The README's headline block (scripts/report/main.ts copies it between its markers).

@@ -1,9 +1,9 @@
 /**
  * Copies a small, committable slice of a training run's parity dumps (scikit-learn / PyTorch /
- * numpy outputs, `.cache/train/parity/<forest sha8>/`) into `tests/fixtures/parity/`, so the
+ * numpy outputs, `.cache/train/parity/<head sha8>/`) into `tests/fixtures/parity/`, so the
  * parity tests of the committed models run on a fresh checkout and in CI.
  *
- * Kept: the whole classify-test split for the forest (~450 x 128 joint features + probabilities),
+ * Kept: the whole classify-test split for the head (~500 x 128 joint features + probabilities),
  * and the first real rows plus the synthetic extreme rows for the translators and the PCA.
  * `index.json` records the sha256 of every model artifact the dumps belong to; the tests refuse a
  * fixture that does not match `models/manifest.json`.
@@ -35,7 +35,7 @@ export interface ParityFixtureIndex {
   /** sha256 of each artifact in models/manifest.json, by artifact name. */
   artifacts: Record<string, string>;
   /** Rows per file group. */
-  rows: { forest: number; translator: Record<string, number>; pca: Record<string, number> };
+  rows: { head: number; translator: Record<string, number>; pca: Record<string, number> };
   rebuild: string;
 }
 
@@ -61,7 +61,7 @@ function pick(x: Float32Array, dim: number, real: number, synthetic: number): Fl
 /**
  * Writes the fixture from a full run's parity folder.
  *
- * @param from The run's parity dumps (`.cache/train/parity/<forest sha8>`).
+ * @param from The run's parity dumps (`.cache/train/parity/<head sha8>`).
  * @param modelsDir The models folder whose manifest the dumps belong to.
  * @param out The fixture folder (replaced file by file).
  * @returns The index written.
@@ -69,12 +69,16 @@ function pick(x: Float32Array, dim: number, real: number, synthetic: number): Fl
 export async function exportParityFixture(from: string, modelsDir: string, out: string): Promise<ParityFixtureIndex> {
   const manifest = await readModelManifest(modelsDir);
   await Deno.mkdir(out, { recursive: true });
-  // The forest: every classify-test row, unchanged.
-  const forestMeta = JSON.parse(await Deno.readTextFile(join(from, "forest_test.json")));
-  for (const f of ["forest_test.json", "forest_test_in.f32", "forest_test_proba.f32"]) {
+  // The classifier head: every classify-test row, unchanged.
+  const headMeta = JSON.parse(await Deno.readTextFile(join(from, "head_test.json")));
+  for (const f of ["head_test.json", "head_test_in.f32", "head_test_proba.f32"]) {
     await Deno.copyFile(join(from, f), join(out, f));
   }
-  const rows: ParityFixtureIndex["rows"] = { forest: forestMeta.rows, translator: {}, pca: {} };
+  // Files of the forest-only fixtures before the head could be a dense one.
+  for (const f of ["forest_test.json", "forest_test_in.f32", "forest_test_proba.f32"]) {
+    await Deno.remove(join(out, f)).catch(() => {});
+  }
+  const rows: ParityFixtureIndex["rows"] = { head: headMeta.rows, translator: {}, pca: {} };
   for (const modality of ["audio", "image"] as const) {
     const spec = manifest.artifacts[`translator_${modality}`];
     // translate.py: real rows then SYNTHETIC_ROWS extreme ones; pca.py: real rows only.
@@ -111,7 +115,7 @@ if (import.meta.main) {
   const modelsDir = resolve(values.models ?? join(REPO_ROOT, "models"));
   const manifest = await readModelManifest(modelsDir);
   const from = resolve(
-    values.from ?? join(REPO_ROOT, ".cache", "train", "parity", manifest.artifacts.forest.sha256.slice(0, 8)),
+    values.from ?? join(REPO_ROOT, ".cache", "train", "parity", manifest.artifacts.head.sha256.slice(0, 8)),
   );
   const index = await exportParityFixture(from, modelsDir, resolve(values.out ?? PARITY_FIXTURE_DIR));
   console.log(`export_parity_fixture: ${index.version}: ${JSON.stringify(index.rows)}`);

@@ -114,7 +114,7 @@ Deno.test("POST /v1/embed answers malformed requests with problem+json", serverT
   const url = `${service.url}/v1/embed?space=encoder`;
   const wav = encodeWav(testSignal(16000, 1), 16000);
   try {
-    // Models load on first use: load the audio path (encoder, translator, forest) before the baseline, so the
+    // Models load on first use: load the audio path (encoder, translator, classifier head) before the baseline, so the
     // growth measured below is what the hostile bodies leave, not the models.
     await sendAll(`${service.url}/v1/classify`, [{ name: "warm-up WAV", body: wav, expect: [200, 404] }]);
     const baseline = rss();

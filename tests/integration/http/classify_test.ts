@@ -22,7 +22,7 @@ Deno.test("POST /v1/classify classifies real sounds and photos with the deployed
       assert.equal(res.json.label, scores[0]!.label);
       assert.equal(res.json.score, scores[0]!.score);
       assert.match(String(res.json.model), /^mmt-/);
-      assert.match(res.headers.get("server-timing") ?? "", /translator;dur=.*forest;dur=/);
+      assert.match(res.headers.get("server-timing") ?? "", /translator;dur=.*classifier;dur=/);
     });
 
     await t.step("?top_k trims the scores", async () => {
@@ -58,7 +58,7 @@ Deno.test("POST /v1/classify classifies real sounds and photos with the deployed
       const models = await (await fetch(`${service.url}/v1/models`)).json();
       assert.equal(models.encoders.length, 2);
       assert.match(models.joint.version, /^mmt-/);
-      assert.ok(models.joint.artifacts.forest.sha256);
+      assert.ok(models.joint.artifacts.head.sha256);
     });
   } finally {
     await service.close();

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { type ForestJson, loadForest } from "../../../lib/classify/forest.ts";
-import { readArtifact } from "../../../lib/joint/artifact.ts";
-import { assertForestParity, committedParity } from "../../scripts/train/parity_helpers.ts";
-
-const REPO = new URL("../../../", import.meta.url).pathname;
 
 /** Two stumps over 2 features and 3 labels, small enough to check by hand. */
 function tinyForest(): ForestJson {
@@ -73,16 +68,4 @@ Deno.test("loadForest() rejects malformed forests", () => {
     breakIt(f);
     assert.throws(() => loadForest(f), (e: Error) => e instanceof SyntaxError && message.test(e.message), name);
   }
-});
-
-Deno.test({
-  name: "predictProba() reproduces scikit-learn on the whole classify-test split (committed forest)",
-  fn: async () => {
-    const { manifest, dir } = await committedParity(join(REPO, "models"));
-    const forest = loadForest(
-      new TextDecoder().decode(await readArtifact(join(REPO, "models"), manifest.artifacts.forest)),
-    );
-    const rows = await assertForestParity(forest, dir);
-    assert.ok(rows > 100, `only ${rows} test rows`);
-  },
 });

@@ -1,0 +1,92 @@
+/**
+ * scripts/train/loso.py: balancing weights, the per-(source, label) cap, the input projection
+ * folded into the translator's first layer, and the image head's ImageNet prior.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { missingPython, pythonPath } from "../../../scripts/setup/python.ts";
+
+const PYTHON = pythonPath();
+const TRAIN_DIR = fileURLToPath(new URL("../../../scripts/train/", import.meta.url));
+const ready = (await missingPython(["numpy", "sklearn", "torch"], PYTHON)).length === 0;
+
+/** Runs `code` with scripts/train on the import path and returns the JSON it prints last. */
+async function py(code: string): Promise<Record<string, unknown>> {
+  const r = await new Deno.Command(PYTHON, {
+    args: ["-c", `import json, sys\nsys.path.insert(0, ${JSON.stringify(TRAIN_DIR)})\nimport loso as L\n${code}`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!r.success) throw new Error(`python failed:\n${new TextDecoder().decode(r.stderr)}`);
+  return JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").at(-1)!);
+}
+
+Deno.test({
+  name: "balance_weights() gives every label, and every source within it, the same weight",
+  ignore: !ready,
+  fn: async () => {
+    const got = await py(`
+import numpy as np
+y = np.array([0, 0, 0, 0, 1, 1])
+src = np.array(["a", "a", "a", "b", "a", "a"])
+print(json.dumps({m: L.balance_weights(y, src, m).tolist() for m in ("none", "label", "source-label")}))`);
+    assert.deepEqual(got.none, [1, 1, 1, 1, 1, 1]);
+    // label: each label weighs 3 of 6; source-label: label 0's half goes half to a (3 rows), half to b (1 row).
+    const near = (a: number[], b: number[]) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-12, `${a}`));
+    near(got.label as number[], [0.75, 0.75, 0.75, 0.75, 1.5, 1.5]);
+    near(got["source-label"] as number[], [0.5, 0.5, 0.5, 1.5, 1.5, 1.5]);
+  },
+});
+
+Deno.test({
+  name: "cap_mask() keeps at most cap items per (source, label) and their views",
+  ignore: !ready,
+  fn: async () => {
+    const got = await py(`
+import numpy as np
+p = object.__new__(L.Pool)
+p.rows = [{"id": f"i{k % 5}"} for k in range(10)]
+p.view = np.array([0] * 5 + [1] * 5)
+p.source = np.array(["s"] * 10)
+p.y = np.array([0] * 10)
+m = L.cap_mask(p, np.ones(10, bool), 2, 1)
+kept = sorted({p.rows[i]["id"] for i in np.nonzero(m)[0]})
+print(json.dumps({"n": int(m.sum()), "kept": kept, "views_follow": bool((m[:5] == m[5:]).all()), "all": int(L.cap_mask(p, np.ones(10, bool), 0, 1).sum())}))`);
+    assert.equal(got.n, 4);
+    assert.equal((got.kept as string[]).length, 2);
+    assert.equal(got.views_follow, true);
+    assert.equal(got.all, 10);
+  },
+});
+
+Deno.test({
+  name: "fold_input_projection() and PriorHead reproduce the trained computation on raw embeddings",
+  ignore: !ready,
+  fn: async () => {
+    const got = await py(`
+import numpy as np, torch
+from translate import Head
+torch.manual_seed(0)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(50, 12)).astype(np.float32)
+mean, comps = L.pca_basis(x, 4)
+head = Head(4, 8, 3).eval()
+with torch.no_grad():
+    want = head(torch.from_numpy(((x - mean) @ comps.T).astype(np.float32))).numpy()
+    got = L.fold_input_projection(head, mean, comps, 12)(torch.from_numpy(x)).numpy()
+    # Prior: 5 "ImageNet" classes, classes 1 and 2 name label 0, class 4 names label 1.
+    w, b = rng.normal(size=(5, 12)).astype(np.float32), np.zeros(5, np.float32)
+    m = np.zeros((5, 2), np.float32); m[1, 0] = m[2, 0] = m[4, 1] = 1
+    protos = torch.nn.functional.normalize(torch.randn(2, 3), dim=1)
+    ph = L.PriorHead(L.fold_input_projection(head, mean, comps, 12), (w, b, m), protos, 10.0)
+    z = ph(torch.from_numpy(x)).numpy()
+    p = np.exp(x @ w.T); p /= p.sum(1, keepdims=True)
+    q = p @ m
+    zz = got + 10.0 * q @ protos.numpy(); zz /= np.linalg.norm(zz, axis=1, keepdims=True)
+print(json.dumps({"fold": float(np.abs(got - want).max()), "prior": float(np.abs(z - zz).max()),
+                  "norm": float(np.abs(np.linalg.norm(z, axis=1) - 1).max())}))`);
+    assert.ok((got.fold as number) < 1e-5, `fold ${got.fold}`);
+    assert.ok((got.prior as number) < 1e-5, `prior ${got.prior}`);
+    assert.ok((got.norm as number) < 1e-5);
+  },
+});
