@@ -18,10 +18,8 @@ import {
   CLIP_SECONDS,
   decodeWithRetry,
   safeName,
-  SAMPLE_RATE,
   writeClip,
 } from "./common.ts";
-import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
 
 /** Where Debian installs Hydrogen kits. */
 export const HYDROGEN_DIR = "/usr/share/hydrogen/data/drumkits";
@@ -83,25 +81,8 @@ export async function listKitSamples(dir = HYDROGEN_DIR): Promise<KitSample[]> {
 }
 
 async function decodeKitSample(path: string): Promise<Float32Array> {
-  const bytes = await Deno.readFile(path);
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "FORM") return await decodeWithRetry(bytes, 30);
-  // AIFF ("FORM", even when named .wav, as one Audiophob sample is) is not a format the service takes; ffmpeg.wasm
-  // reads it directly.
-  const raw = await runFfmpeg(bytes, [
-    "-hide_banner",
-    "-t",
-    30,
-    "-i",
-    "in",
-    "-ac",
-    1,
-    "-ar",
-    SAMPLE_RATE,
-    "-f",
-    "f32le",
-    "out",
-  ]);
-  return new Float32Array(raw.slice(0, raw.byteLength - (raw.byteLength % 4)).buffer);
+  // The service's own decoders, AIFF included ("FORM", even when named .wav, as one Audiophob sample is).
+  return await decodeWithRetry(await Deno.readFile(path), 30);
 }
 
 /**
