@@ -42,11 +42,12 @@ function sourceFiles(): string[] {
   return out.sort();
 }
 
-/** Relative module specifiers a file imports statically, dynamically or as a Worker. */
+/** Relative module specifiers a file imports at run time: statically, dynamically or as a Worker. */
 function localImports(file: string): string[] {
   const text = Deno.readTextFileSync(join(REPO_ROOT, file));
   const specs = [
-    ...text.matchAll(/(?:^|\n)\s*(?:import|export)(?:[^"';]*?from)?\s*["'](\.{1,2}\/[^"']+)["']/g),
+    // Type-only imports are erased: they make no runtime arrow (a loader and the interface its formats implement).
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)(?!\s+type\s)(?:[^"';]*?from)?\s*["'](\.{1,2}\/[^"']+)["']/g),
     ...text.matchAll(/import\(\s*["'](\.{1,2}\/[^"']+)["']/g),
     ...text.matchAll(/new URL\(\s*["'](\.{1,2}\/[^"']+\.ts)["'],\s*import\.meta\.url\)/g),
   ].map((m) => m[1]!);
