@@ -14,6 +14,7 @@ import {
   BatchRequestSchema,
   BatchResultSchema,
   Encoding,
+  Op,
   openApiRouter,
   problems,
   query,
@@ -45,9 +46,7 @@ export function batchRoutes(inference: CachedInference, maxItems: number): OpenA
     description: DESCRIPTION,
     request: {
       query: query({
-        op: z.enum(["classify", "embed"], {
-          error: (i) => `Unknown op ${JSON.stringify(i.input)}; use "classify" or "embed"`,
-        }).optional().openapi({ param: { name: "op", in: "query" }, description: "Default: classify" }),
+        op: Op,
         top_k: TopK,
         space: Space,
         encoding: Encoding,

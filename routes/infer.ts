@@ -15,6 +15,7 @@ import {
   ClassifyResultSchema,
   EmbedResultSchema,
   Encoding,
+  Op,
   openApiRouter,
   problems,
   query,
@@ -83,9 +84,7 @@ const resultRoute = createRoute({
         .openapi({ param: { name: "sha256", in: "path" } }),
     }),
     query: query({
-      op: z.enum(["classify", "embed"], {
-        error: (i) => `Unknown op ${JSON.stringify(i.input)}; use "classify" or "embed"`,
-      }).optional().openapi({ param: { name: "op", in: "query" }, description: "Default: classify" }),
+      op: Op,
       top_k: TopK,
       space: Space,
       encoding: Encoding,

@@ -118,6 +118,11 @@ export const Space = z.enum(["joint", "encoder"], {
 }).optional()
   .openapi({ param: { name: "space", in: "query" }, description: "Default: joint" });
 
+/** `?op=`: which result, classify (default) or embed. */
+export const Op = z.enum(["classify", "embed"], {
+  error: (i) => `Unknown op ${JSON.stringify(i.input)}; use "classify" or "embed"`,
+}).optional().openapi({ param: { name: "op", in: "query" }, description: "Default: classify" });
+
 /** `?encoding=`: float (JSON array) or base64 (little-endian float32). */
 export const Encoding = z.enum(["float", "base64"], {
   error: (i) => `Unknown encoding ${JSON.stringify(i.input)}; use "float" or "base64"`,
