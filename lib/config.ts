@@ -27,6 +27,11 @@ export interface Config {
   maxImagePixels: number;
   /** Audio beyond this many seconds is ignored (the response says so). @default 30 */
   maxAudioSeconds: number;
+  /**
+   * Videos whose container declares more seconds than this are refused (422) before anything is decoded; shorter
+   * ones are analysed over their first `maxAudioSeconds`, like audio (`lib/media/video.ts`). @default 600
+   */
+  maxVideoSeconds: number;
   /** Per-request deadline for decoding + inference. @default 30_000 */
   requestTimeoutMs: number;
   /**
@@ -174,6 +179,7 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     maxInflightBytes: int(env, "AMODAL_MAX_INFLIGHT_BYTES", 64_000_000),
     maxImagePixels: int(env, "AMODAL_MAX_IMAGE_PIXELS", 40_000_000),
     maxAudioSeconds: int(env, "AMODAL_MAX_AUDIO_SECONDS", 30),
+    maxVideoSeconds: int(env, "AMODAL_MAX_VIDEO_SECONDS", 600),
     requestTimeoutMs: int(env, "AMODAL_REQUEST_TIMEOUT_MS", 30_000),
     workers: int(env, "AMODAL_WORKERS", 1),
     threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 2)),

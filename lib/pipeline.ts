@@ -16,6 +16,14 @@ import { encode, type EncoderOutput, type EncoderOutputs } from "./encoders/enco
 import type { EncoderCard, ImagePreprocess } from "./encoders/card.ts";
 import { type JointSpace, loadJointSpace } from "./joint/joint_space.ts";
 import { loadPresence, type Presence, type PresenceDecision, type PresenceEvidence } from "./classify/presence.ts";
+import { type DecodedVideo, decodeVideo } from "./media/video.ts";
+import {
+  classifyVideo,
+  embedVideo,
+  type ModalityEmbedding,
+  type VideoModalities,
+  type VideoParts,
+} from "./video_pipeline.ts";
 
 export type { Modality };
 
@@ -29,21 +37,26 @@ export interface AudioFacts {
   truncated: boolean;
 }
 
+/** What an input was recognised as: a sound, a picture, or a video (both, `lib/video_pipeline.ts`). */
+export type InputModality = Modality | "video";
+
 /** Result of {@linkcode Pipeline.embed}. */
-export interface EmbedResult {
-  modality: Modality;
+export interface EmbedResult extends Partial<VideoParts> {
+  modality: InputModality;
   space: "joint" | "encoder";
   encoder: string;
   dim: number;
   embedding: number[];
   /** Present for audio: seconds analysed and whether the input was cut. */
   audio?: AudioFacts;
+  /** Videos: each modality's embedding. */
+  modalities?: { audio?: ModalityEmbedding; image?: ModalityEmbedding };
   timings: Timings;
 }
 
 /** Result of {@linkcode Pipeline.classify}. */
-export interface ClassifyResult {
-  modality: Modality;
+export interface ClassifyResult extends Partial<VideoParts> {
+  modality: InputModality;
   /** The instrument, or null when the presence stage finds none (`reason` says why). */
   label: string | null;
   /** `label`'s score, null with `label`. */
@@ -57,6 +70,8 @@ export interface ClassifyResult {
   audio?: AudioFacts;
   /** The joint embedding the forest classified, when asked for (collections store it with the label). */
   embedding?: number[];
+  /** Videos: each modality's own result. */
+  modalities?: VideoModalities;
   timings: Timings;
 }
 
@@ -209,6 +224,8 @@ export class Pipeline {
    * @param space `"joint"` (128-d, the default when trained artifacts exist) or `"encoder"`.
    */
   async embed(input: Uint8Array | Media, space: "joint" | "encoder" = "joint"): Promise<EmbedResult> {
+    const video = await this.#video(input);
+    if (video) return embedVideo(video.media, (media) => this.embed(media, space), { space, decodeMs: video.ms });
     // `space=encoder` never loads or runs the translator or the forest.
     const loading = space === "joint" ? this.#requireJoint() : undefined;
     loading?.catch(() => {});
@@ -241,6 +258,14 @@ export class Pipeline {
     topK?: number,
     options: { embedding?: boolean } = {},
   ): Promise<ClassifyResult> {
+    const video = await this.#video(input);
+    if (video) {
+      return classifyVideo(video.media, (media) => this.classify(media, undefined, options), {
+        ...(topK === undefined ? {} : { topK }),
+        decodeMs: video.ms,
+        ...options,
+      });
+    }
     const loading = this.#requireJoint();
     loading.catch(() => {});
     const timings: Timings = {};
@@ -273,6 +298,20 @@ export class Pipeline {
       ...(options.embedding ? { embedding: Array.from(z) } : {}),
       timings,
     };
+  }
+
+  /** The upload decoded as a video when it is one (a container with a video track); undefined otherwise. */
+  async #video(input: Uint8Array | Media): Promise<{ media: DecodedVideo; ms: number } | undefined> {
+    if (!(input instanceof Uint8Array)) return undefined;
+    const start = performance.now();
+    const image = this.#files.image.card.preprocess as ImagePreprocess;
+    const media = await decodeVideo(input, {
+      maxSeconds: this.#config.maxAudioSeconds,
+      maxVideoSeconds: this.#config.maxVideoSeconds,
+      maxPixels: this.#config.maxImagePixels,
+      image: { size: image.size, centralFraction: image.centralFraction },
+    });
+    return media && { media, ms: performance.now() - start };
   }
 
   #encode(input: Uint8Array | Media, timings: Timings, outputs: EncoderOutput[]) {

@@ -16,6 +16,7 @@ import { decodeInt8 } from "../lib/collections/vector_codec.ts";
 import { nearestTaught, type TeachRule } from "../lib/collections/teach.ts";
 import { shortestFloat32 } from "../lib/http/float32.ts";
 import type { JobRunner } from "../lib/worker/pool.ts";
+import { vectorModality } from "../lib/video_pipeline.ts";
 import { LabelScoreSchema, Modality, Model, openApiRouter, problems, query, Sha256 } from "./schemas.ts";
 
 /** Largest `metadata`, as JSON text. */
@@ -293,7 +294,7 @@ export function collectionRoutes(deps: CollectionDeps): OpenAPIHono {
     if (!result.embedding) throw new Error("The worker did not return the joint embedding");
     const { outcome, item } = await store.put(tenant, name, {
       id,
-      modality: result.modality,
+      modality: vectorModality(result),
       prediction: result.label,
       predictionScore: result.score,
       sha256,
@@ -356,7 +357,7 @@ export function collectionRoutes(deps: CollectionDeps): OpenAPIHono {
       const { bytes } = await readItem(c.req.raw, { metadata: false });
       const out = await deps.inference.run({ op: "embed", space: "joint" }, bytes);
       vector = out.result.embedding;
-      about = { modality: out.result.modality, sha256: out.sha256 };
+      about = { modality: vectorModality(out.result), sha256: out.sha256 };
     }
     const held = await store.index(tenant, name);
     if (!held) throw notFound(name);
@@ -404,7 +405,7 @@ export function collectionRoutes(deps: CollectionDeps): OpenAPIHono {
     }
     const taught = nearestTaught(held.index, embedding, await deps.teachRule());
     return c.json({
-      modality: result.modality,
+      modality: vectorModality(result),
       sha256,
       taught,
       builtIn: { label: result.label, score: result.score, scores: result.scores.slice(0, 3) },

@@ -170,12 +170,22 @@ export function inferRoutes(inference: CachedInference): OpenAPIHono {
  * @returns The JSON body.
  */
 export function classifyBody(result: CachedClassify, sha256: string, topK: number | undefined) {
-  const { audio, ...rest } = result;
+  const { audio, modalities, ...rest } = result;
+  const trim = <T>(list: T[]) => topK === undefined ? list : list.slice(0, topK);
   return {
     ...rest,
-    scores: topK === undefined ? result.scores : result.scores.slice(0, topK),
+    scores: trim(result.scores),
     sha256,
     ...(audio ? { audio } : {}),
+    // A video's per-modality scores are trimmed like the answer's.
+    ...(modalities
+      ? {
+        modalities: {
+          ...(modalities.audio ? { audio: { ...modalities.audio, scores: trim(modalities.audio.scores) } } : {}),
+          ...(modalities.image ? { image: { ...modalities.image, scores: trim(modalities.image.scores) } } : {}),
+        },
+      }
+      : {}),
   };
 }
 
@@ -189,14 +199,24 @@ export function classifyBody(result: CachedClassify, sha256: string, topK: numbe
  * @returns The JSON body.
  */
 export function embedBody(result: CachedEmbed, sha256: string, model: string, encoding: "float" | "base64") {
-  const { embedding, audio, ...rest } = result;
+  const { embedding, audio, modalities, ...rest } = result;
+  const encode = (vector: ArrayLike<number>) =>
+    encoding === "base64" ? float32Base64(vector) : Array.from(vector, shortestFloat32);
   return {
     ...rest,
     encoding,
-    embedding: encoding === "base64" ? float32Base64(embedding) : Array.from(embedding, shortestFloat32),
+    embedding: encode(embedding),
     model,
     sha256,
     ...(audio ? { audio } : {}),
+    // A video's per-modality vectors, in the same encoding.
+    ...(modalities
+      ? {
+        modalities: Object.fromEntries(
+          Object.entries(modalities).map(([name, m]) => [name, { ...m, embedding: encode(m.embedding) }]),
+        ),
+      }
+      : {}),
   };
 }
 

@@ -25,6 +25,29 @@ export const AudioFactsSchema = z.object({
 
 /** What the bytes were recognised as. */
 export const Modality = z.enum(["audio", "image"]).openapi({ description: "What the bytes were recognised as" });
+/** What an upload to the inference routes was recognised as: a sound, a picture, or a video (both). */
+export const InputModality = z.enum(["audio", "image", "video"]).openapi({
+  description: "What the bytes were recognised as; `video`: an MP4, MOV or WebM with a video track (see `modalities`)",
+});
+
+/** What a video answer says about the file. */
+export const VideoFactsSchema = z.object({
+  durationSeconds: z.number().nullable().openapi({ description: "Duration the container declares" }),
+  width: z.number().int(),
+  height: z.number().int(),
+  frames: z.number().int().openapi({ description: "Frames decoded and classified (spread over the analysed span)" }),
+}).openapi("VideoFacts");
+
+/** The fields a video adds to an answer beside `modalities`. */
+const videoFields = {
+  video: VideoFactsSchema.optional(),
+  missing: z.array(z.enum(["audio", "image"])).optional().openapi({
+    description: "Videos: modalities the answer lacks (no audio track, no decodable frame); `notes` says why",
+  }),
+  notes: z.array(z.string()).optional().openapi({
+    description: "Videos: what is missing or partial, in plain words",
+  }),
+};
 /** The deployed model version. */
 export const Model = z.string().openapi({
   description: "Version of the trained joint space (models/manifest.json `version`); it changes when the space does",
@@ -36,43 +59,85 @@ export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/).openapi({ description: 
 /** One label's probability. */
 export const LabelScoreSchema = z.object({ label: z.string(), score: z.number().min(0).max(1) }).openapi("LabelScore");
 
+const Label = z.string().nullable().openapi({
+  description: "Most probable instrument, or null when the service abstains (see `reason`)",
+  example: "violin",
+});
+const Reason = z.enum(["silence", "no instrument recognised"]).optional().openapi({
+  description: "Why `label` is null, when it is",
+});
+const Score = z.number().min(0).max(1).nullable().openapi({ description: "`label`'s score; null with `label`" });
+const Scores = z.array(LabelScoreSchema).openapi({ description: "Labels by decreasing score; `top_k` trims the list" });
+const Instrument = z.object({
+  score: z.number().openapi({ description: "Instrument-presence probability (0 when a hard rule decided)" }),
+  threshold: z.number(),
+  rule: z.string().optional().openapi({ description: "The hard rule that decided (too short, quiet, tiny, plain)" }),
+}).optional().openapi({
+  description: "How strongly the input looks like any instrument at all, and the threshold below which it abstains",
+});
+
+/** One modality's own classification of a video. */
+export const ModalityResultSchema = z.object({
+  label: Label,
+  reason: Reason,
+  score: Score,
+  scores: Scores,
+  instrument: Instrument,
+}).openapi("ModalityResult");
+
 /** The answer of `POST /v1/classify`. */
 export const ClassifyResultSchema = z.object({
-  modality: Modality,
-  label: z.string().nullable().openapi({
-    description: "Most probable instrument, or null when the service abstains (see `reason`)",
-    example: "violin",
-  }),
-  reason: z.enum(["silence", "no instrument recognised"]).optional().openapi({
-    description: "Why `label` is null, when it is",
-  }),
-  score: z.number().min(0).max(1).nullable().openapi({ description: "`label`'s score; null with `label`" }),
-  scores: z.array(LabelScoreSchema).openapi({ description: "Labels by decreasing score; `top_k` trims the list" }),
-  instrument: z.object({
-    score: z.number().openapi({ description: "Instrument-presence probability (0 when a hard rule decided)" }),
-    threshold: z.number(),
-    rule: z.string().optional().openapi({ description: "The hard rule that decided (too short, quiet, tiny, plain)" }),
-  }).optional().openapi({
-    description: "How strongly the input looks like any instrument at all, and the threshold below which it abstains",
-  }),
+  modality: InputModality,
+  label: Label,
+  reason: Reason,
+  score: Score,
+  scores: Scores,
+  instrument: Instrument,
   model: Model,
   sha256: Sha256,
   audio: AudioFactsSchema.optional(),
+  ...videoFields,
+  modalities: z.object({
+    audio: ModalityResultSchema.optional(),
+    image: ModalityResultSchema.extend({
+      frames: z.array(z.object({ seconds: z.number(), label: z.string().nullable(), score: z.number().nullable() }))
+        .openapi({ description: "Each frame's own label and score" }),
+    }).optional().openapi({ description: "The frames' results fused by the same rule (one vote per frame)" }),
+  }).optional().openapi({
+    description: "Videos: each modality's own result. The answer's `scores` are the mean of the probability vectors " +
+      "of the modalities that name an instrument (one vote each); when none does, the answer abstains",
+  }),
 }).openapi("ClassifyResult");
+
+/** One modality's embedding of a video, in the answer's `encoding`. */
+export const ModalityEmbeddingSchema = z.object({
+  encoder: z.string(),
+  dim: z.number().int(),
+  embedding: z.union([z.array(z.number()), z.string()]),
+  frames: z.number().int().optional().openapi({ description: "Image: frames whose vectors were averaged" }),
+}).openapi("ModalityEmbedding");
 
 /** The answer of `POST /v1/embed`. */
 export const EmbedResultSchema = z.object({
-  modality: Modality,
+  modality: InputModality,
   space: z.enum(["joint", "encoder"]),
   encoder: z.string().openapi({ example: "yamnet" }),
   dim: z.number().int(),
   encoding: z.enum(["float", "base64"]).openapi({
     description: "`float`: a JSON array of float32 values; `base64`: little-endian float32 bytes in base64",
   }),
-  embedding: z.union([z.array(z.number()), z.string()]),
+  embedding: z.union([z.array(z.number()), z.string()]).openapi({
+    description: "For a video: the audio track's vector, or the frames' mean when it has no decodable audio",
+  }),
   model: Model,
   sha256: Sha256,
   audio: AudioFactsSchema.optional(),
+  ...videoFields,
+  modalities: z.object({ audio: ModalityEmbeddingSchema.optional(), image: ModalityEmbeddingSchema.optional() })
+    .optional().openapi({
+      description: "Videos: each modality's vector (image: the mean of the frames', unit length again in the joint " +
+        "space)",
+    }),
 }).openapi("EmbedResult");
 
 /** `GET /healthz`. */
@@ -132,7 +197,7 @@ export const Encoding = z.enum(["float", "base64"], {
 /** The request body of the inference routes: the file's bytes, raw or as multipart field `file`. */
 export const UploadBody = {
   required: true,
-  description: "An audio or image file: the raw bytes, or a multipart form with one field `file`. " +
+  description: "An audio, image or video file: the raw bytes, or a multipart form with one field `file`. " +
     "The format is detected from the bytes, never from Content-Type.",
   content: {
     "application/octet-stream": { schema: { type: "string" as const, format: "binary" } },
@@ -156,8 +221,8 @@ export function problems(...statuses: number[]): Record<number, { description: s
     405: "Method not allowed (the `Allow` header lists the allowed ones)",
     409: "Conflict with what is stored (a full collection, vectors of another length)",
     413: "Body over the limit",
-    415: "Not a supported audio or image format",
-    422: "Recognised but undecodable, or over the pixel limit",
+    415: "Not a supported audio, image or video format",
+    422: "Recognised but undecodable, over the pixel limit, or a video declaring more than AMODAL_MAX_VIDEO_SECONDS",
     429: "Rate limited (`Retry-After`)",
     500: "Internal error; the X-Request-Id identifies it in the logs",
     503: "Overloaded, or the collection store is unavailable (`Retry-After`)",

@@ -94,7 +94,9 @@ export class CachedInference {
       options: { space: operation.space },
     });
     const result: CachedEmbed = { ...rest, embedding: Float32Array.from(embedding) };
-    this.#cache.set(key, result, result.embedding.byteLength + 256);
+    // A video's per-modality vectors are JSON numbers (8 bytes each in memory, and more).
+    const modalities = Object.values(result.modalities ?? {}).reduce((n, m) => n + 16 * m.embedding.length, 0);
+    this.#cache.set(key, result, result.embedding.byteLength + modalities + 256);
     return { sha256, result, cached: false, timings };
   }
 

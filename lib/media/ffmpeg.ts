@@ -158,12 +158,13 @@ async function run(
   args: (string | number)[],
   timeoutMs: number,
   tool: "exec" | "ffprobe" = "exec",
+  extra: Record<string, Uint8Array> = {},
 ): Promise<RunResult> {
   for (let attempt = 0;; attempt++) {
     const entry = acquire();
     const ffmpeg = await entry.core;
     const fresh = entry.runs++ === 0;
-    const result = runOn(ffmpeg, tool, input, args.map(String), timeoutMs);
+    const result = runOn(ffmpeg, tool, input, args.map(String), timeoutMs, extra);
     // ffprobe runs with `-v error`: anything it logged means it hit an error.
     const complained = tool === "ffprobe" && result.log.some((line) => line.trim() !== "");
     // After some hundreds of runs a core's ffprobe can write a garbled report; treat it like a trap.
@@ -183,6 +184,7 @@ function runOn(
   input: Uint8Array,
   args: string[],
   timeoutMs: number,
+  extra: Record<string, Uint8Array> = {},
 ): RunResult {
   const log: string[] = [];
   ffmpeg.setLogger(({ message }) => log.push(message));
@@ -191,6 +193,7 @@ function runOn(
   const started = performance.now();
   try {
     ffmpeg.FS.writeFile("in", input);
+    for (const [name, bytes] of Object.entries(extra)) ffmpeg.FS.writeFile(name, bytes);
     const code = ffmpeg[tool](...args);
     // ffprobe leaves the exit code at -1 even on success: judge it by its report
     // (written even when probing failed; the caller reads the log then).
@@ -207,7 +210,7 @@ function runOn(
   } finally {
     try {
       ffmpeg.reset();
-      for (const path of ["in", "out"]) {
+      for (const path of ["in", "out", ...Object.keys(extra)]) {
         try {
           ffmpeg.FS.unlink(path);
         } catch { /* not created */ }
@@ -440,6 +443,7 @@ export async function encodeAudio(
  * @param input Bytes of the input file (may be empty when the command line uses lavfi sources).
  * @param args ffmpeg arguments, e.g. `["-ss", 1.5, "-i", "in", "-frames:v", 1, "-c:v", "png", "-f", "image2", "out"]`.
  * @param timeoutMs Deadline ffmpeg checks between packets. @default 60000
+ * @param extraInputs More input files by name (e.g. `{ "in2": wav }` to mux a picture and a sound; test fixtures).
  * @returns The bytes of `out`.
  * @throws {ProblemError} 422 naming ffmpeg's reason when the run fails.
  *
@@ -452,8 +456,35 @@ export async function runFfmpeg(
   input: Uint8Array,
   args: (string | number)[],
   timeoutMs = 60_000,
+  extraInputs: Record<string, Uint8Array> = {},
 ): Promise<Uint8Array> {
-  const result = await run(input, args, timeoutMs);
+  const result = await run(input, args, timeoutMs, "exec", extraInputs);
   if (!result.ok) throw new ProblemError(422, `ffmpeg failed: ${reason(result, timeoutMs)}`);
+  return result.output;
+}
+
+/**
+ * Runs one ffprobe command line on `input` (visible as the file `in`; the report must be written to `out`
+ * with `-o out`) and returns the report, for stream facts {@linkcode decodeWithFfmpeg} does not read
+ * (`lib/media/video.ts`: which streams a container holds, frame size, duration).
+ *
+ * @param input Bytes of the file to probe.
+ * @param args ffprobe arguments, e.g. `["-v", "error", "-show_streams", "-of", "json", "-o", "out", "in"]`.
+ * @param timeoutMs Deadline ffprobe checks between packets. @default 20000
+ * @returns The report's bytes (JSON with `-of json`).
+ * @throws {ProblemError} 422 naming ffprobe's reason when it writes no report.
+ *
+ * @example
+ * ```ts
+ * const json = await runFfprobe(video, ["-v", "error", "-show_streams", "-of", "json", "-o", "out", "in"]);
+ * ```
+ */
+export async function runFfprobe(
+  input: Uint8Array,
+  args: (string | number)[],
+  timeoutMs = 20_000,
+): Promise<Uint8Array> {
+  const result = await run(input, args, timeoutMs, "ffprobe");
+  if (!result.ok) throw new ProblemError(422, `ffprobe failed: ${reason(result, timeoutMs)}`);
   return result.output;
 }

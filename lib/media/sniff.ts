@@ -10,9 +10,11 @@
 
 /**
  * Audio formats {@linkcode sniff} recognises. PCM and float `wav` and `aiff`
- * are decoded by our own readers, everything else by ffmpeg.
+ * are decoded by our own readers, everything else by ffmpeg. `mp4`, `webm`
+ * and `mov` are containers that may hold video too (`lib/media/video.ts`
+ * decides by their streams).
  */
-export type AudioFormat = "wav" | "aiff" | "mp3" | "ogg" | "flac" | "m4a" | "aac" | "webm" | "mp4";
+export type AudioFormat = "wav" | "aiff" | "mp3" | "ogg" | "flac" | "m4a" | "aac" | "webm" | "mp4" | "mov";
 /** Image formats {@linkcode sniff} recognises: `heic` is decoded by libheif-js, the rest by sharp. */
 export type ImageFormat = "jpeg" | "png" | "webp" | "gif" | "avif" | "heic" | "tiff";
 
@@ -101,6 +103,16 @@ function isAdtsFrame(bytes: Uint8Array, offset: number): boolean {
   return bytes[offset] === 0xff && (b1 & 0xf6) === 0xf0 && rateIndex < 13;
 }
 
+/** QuickTime atoms that classic `.mov` files (written before `ftyp` existed) start with. */
+const QUICKTIME_ATOMS = new Set(["moov", "mdat", "wide"]);
+
+/** A classic QuickTime file: a first atom of a known type whose size is 8 bytes or more. */
+function isQuickTimeAtom(bytes: Uint8Array): boolean {
+  if (bytes.length < 8 || !QUICKTIME_ATOMS.has(ascii(bytes, 4, 4))) return false;
+  const size = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  return size === 0 || size === 1 || size >= 8; // 0: to the end of the file; 1: a 64-bit size follows
+}
+
 function sniffIsoBmff(bytes: Uint8Array): Sniffed | null {
   // box: size(4) "ftyp" major(4) minor(4) compatible(4 each) ...
   const boxSize = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
@@ -110,6 +122,7 @@ function sniffIsoBmff(bytes: Uint8Array): Sniffed | null {
   if (brands.some((b) => AVIF_BRANDS.has(b))) return { modality: "image", format: "avif" };
   if (brands.some((b) => HEIF_BRANDS.has(b))) return { modality: "image", format: "heic" };
   if (brands.some((b) => AUDIO_BRANDS.has(b))) return { modality: "audio", format: "m4a" };
+  if (brands[0] === "qt  ") return { modality: "audio", format: "mov" };
   if (brands.some((b) => VIDEO_BRANDS.has(b))) return { modality: "audio", format: "mp4" };
   return null;
 }
@@ -117,9 +130,10 @@ function sniffIsoBmff(bytes: Uint8Array): Sniffed | null {
 /**
  * Detects an audio or image format from the first bytes of a file.
  *
- * Video containers (MP4, WebM/Matroska) are reported as audio: only their
- * audio track is used. Returns `null` for anything else, which callers turn
- * into a 415.
+ * Containers that may hold video (MP4, MOV, WebM/Matroska) are reported as
+ * audio formats `mp4`, `mov`, `webm`: whether they hold a video track takes
+ * a look at their streams (`lib/media/video.ts`), not at their first bytes.
+ * Returns `null` for anything else, which callers turn into a 415.
  *
  * @param bytes The file, or at least its first few hundred bytes (an ID3
  *   tag in front of MP3/FLAC data is skipped when the bytes after it are present).
@@ -143,6 +157,7 @@ export function sniff(bytes: Uint8Array): Sniffed | null {
   if (head4 === "OggS") return { modality: "audio", format: "ogg" };
   if (startsWith(bytes, [0x1a, 0x45, 0xdf, 0xa3])) return { modality: "audio", format: "webm" };
   if (ascii(bytes, 4, 4) === "ftyp") return sniffIsoBmff(bytes);
+  if (isQuickTimeAtom(bytes)) return { modality: "audio", format: "mov" };
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return { modality: "image", format: "jpeg" };
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) {
     return { modality: "image", format: "png" };

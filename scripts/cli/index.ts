@@ -17,6 +17,7 @@ import { ID_PATTERN, NAME_PATTERN } from "../../lib/collections/names.ts";
 import { CollectionStore, openKv } from "../../lib/collections/store.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { ProblemError } from "../../lib/errors.ts";
+import { vectorModality } from "../../lib/video_pipeline.ts";
 import { describeError, expandInputs, localRunner, parseArgs, progress } from "./_common.ts";
 
 const USAGE = "usage: deno task index <dir>... --collection NAME [--label-from-dir] [--url http://host:port] " +
@@ -203,7 +204,7 @@ async function localTarget(name: string): Promise<Target> {
       const result = await runner.classify(bytes, undefined, { embedding: true });
       const { outcome } = await store.put("_", name, {
         id,
-        modality: result.modality,
+        modality: vectorModality(result),
         prediction: result.label,
         predictionScore: result.score,
         sha256,

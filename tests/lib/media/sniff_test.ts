@@ -66,7 +66,8 @@ Deno.test("sniff() reads WAV containers and ISO-BMFF brands", () => {
     ["ftyp M4A", ftyp("M4A ", "M4A ", "mp42", "isom"), { modality: "audio", format: "m4a" }],
     ["ftyp mp42 with M4A compatible", ftyp("mp42", "isom", "M4A "), { modality: "audio", format: "m4a" }],
     ["ftyp isom", ftyp("isom", "iso2", "avc1", "mp41"), { modality: "audio", format: "mp4" }],
-    ["ftyp qt", ftyp("qt  "), { modality: "audio", format: "mp4" }],
+    ["ftyp qt", ftyp("qt  "), { modality: "audio", format: "mov" }],
+    ["ftyp isom with qt compatible", ftyp("isom", "qt  "), { modality: "audio", format: "mp4" }],
     ["ftyp avif", ftyp("avif", "mif1", "miaf"), { modality: "image", format: "avif" }],
     ["ftyp mif1 with avif compatible", ftyp("mif1", "avif"), { modality: "image", format: "avif" }],
     ["ftyp heic", ftyp("heic", "mif1", "heic"), { modality: "image", format: "heic" }],
@@ -78,6 +79,14 @@ Deno.test("sniff() reads WAV containers and ISO-BMFF brands", () => {
     ["FORM AIFF", ascii("FORM\0\0\0\x04AIFF"), { modality: "audio", format: "aiff" }],
     ["FORM AIFC", ascii("FORM\0\0\0\x04AIFC"), { modality: "audio", format: "aiff" }],
     ["BigTIFF", new Uint8Array([0x49, 0x49, 0x2b, 0, 8, 0, 0, 0]), { modality: "image", format: "tiff" }],
+    ["QuickTime without ftyp (moov first)", ascii("\0\0\0\x6cmoov\0\0\0\x6cmvhd"), {
+      modality: "audio",
+      format: "mov",
+    }],
+    ["QuickTime without ftyp (wide, mdat)", ascii("\0\0\0\x08wide\0\0\0\x10mdat"), {
+      modality: "audio",
+      format: "mov",
+    }],
     ["Matroska", new Uint8Array([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81]), {
       modality: "audio",
       format: "webm",
@@ -96,6 +105,7 @@ Deno.test("sniff() returns null for everything else", () => {
     ["ZIP", new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0])],
     ["AVI", ascii("RIFF\0\0\0\0AVI LIST")],
     ["zeros", new Uint8Array(64)],
+    ["a 'moov' atom 4 bytes long", ascii("\0\0\0\x04moov")],
     ["reserved MPEG version", new Uint8Array([0xff, 0xeb, 0x90, 0x00])],
     ["MPEG bitrate index 15", new Uint8Array([0xff, 0xfb, 0xf0, 0x00])],
   ];

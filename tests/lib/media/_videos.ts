@@ -1,0 +1,159 @@
+/**
+ * Small real videos for the tests, made with the service's own ffmpeg.wasm from a corpus photo and a corpus
+ * recording of the same label (read through the configured shared dir), plus the broken ones the hostile
+ * tests need. Nothing is stored: every fixture is made again, the same way, by the test that uses it.
+ *
+ * @module
+ */
+import { runFfmpeg } from "../../../lib/media/ffmpeg.ts";
+import { corpusFile } from "./_corpus.ts";
+
+/** A violin photo (gpiosenka, 224x224 JPEG). */
+export const VIOLIN_PHOTO = "images/gpiosenka/violin/train_001.jpg";
+/** A violin recording (Iowa MIS, A4 arco, FLAC). */
+export const VIOLIN_RECORDING = "audio/iowa_pitchfinder/violin/violin__Violin.arco.ff.sulA.A4.stereo.flac";
+
+/** Containers and their codecs, as @ffmpeg/core 0.12.10 has them (no VP9: its encoder traps in the build). */
+export const CONTAINERS = {
+  mp4: { video: "libx264", audio: "aac", muxer: "mp4" },
+  webm: { video: "libvpx", audio: "libopus", muxer: "webm" },
+  mov: { video: "mpeg4", audio: "aac", muxer: "mov" },
+} as const;
+
+/** A container name. */
+export type Container = keyof typeof CONTAINERS;
+
+/** Options of {@linkcode makeVideo}. */
+export interface MakeVideoOptions {
+  /** Container (and codecs). @default "mp4" */
+  container?: Container;
+  /** Seconds of video. @default 3 */
+  seconds?: number;
+  /** Frames per second. @default 5 */
+  fps?: number;
+  /** Frames written at most (1: a one-frame video). */
+  frames?: number;
+  /** Leave the audio out even when a sound is given. */
+  noAudio?: boolean;
+  /** Width of the video (height keeps the photo's aspect). @default 160 */
+  width?: number;
+  /** Put the MP4 index in front (`-movflags +faststart`), as streaming writers do. */
+  faststart?: boolean;
+}
+
+/**
+ * A video of a still photo over a recording (or silence-free video without audio).
+ *
+ * @param photo Image file bytes (anything ffmpeg decodes: JPEG, PNG).
+ * @param sound Audio file bytes (FLAC, WAV, ...) or undefined for a video without an audio track.
+ * @param options Container, length, frame rate.
+ * @returns The video file.
+ */
+export async function makeVideo(
+  photo: Uint8Array,
+  sound: Uint8Array | undefined,
+  options: MakeVideoOptions = {},
+): Promise<Uint8Array> {
+  const { video, audio, muxer } = CONTAINERS[options.container ?? "mp4"];
+  const seconds = options.seconds ?? 3;
+  const withAudio = sound !== undefined && !options.noAudio;
+  return await runFfmpeg(
+    photo,
+    [
+      "-hide_banner",
+      "-loop",
+      1,
+      "-framerate",
+      options.fps ?? 5,
+      "-t",
+      // A one-frame video is a still shown for one frame's time, over the whole sound.
+      options.frames ? options.frames / (options.fps ?? 5) : seconds,
+      "-i",
+      "in",
+      ...(withAudio ? ["-i", "in2", "-map", "0:v", "-map", "1:a", "-c:a", audio, "-b:a", "64k", "-t", seconds] : []),
+      "-vf",
+      `scale=${options.width ?? 160}:-2,format=yuv420p`,
+      "-c:v",
+      video,
+      ...(options.faststart ? ["-movflags", "+faststart"] : []),
+      "-f",
+      muxer,
+      "out",
+    ],
+    60_000,
+    withAudio ? { in2: sound } : {},
+  );
+}
+
+/** The violin photo and recording. */
+export async function violinInputs(): Promise<{ photo: Uint8Array; sound: Uint8Array }> {
+  return { photo: await corpusFile(VIOLIN_PHOTO), sound: await corpusFile(VIOLIN_RECORDING) };
+}
+
+/**
+ * A WebM whose VP8 frames cannot be decoded: every keyframe's start code (`9d 01 2a`) is broken, so the
+ * stream is declared and its packets are there, but no frame decodes (inter frames need a keyframe). The
+ * Opus audio is left as it is.
+ *
+ * @param webm A WebM made by {@linkcode makeVideo} with `container: "webm"`.
+ * @returns The damaged copy and how many start codes were broken.
+ */
+export function breakVp8Frames(webm: Uint8Array): { bytes: Uint8Array; broken: number } {
+  const out = webm.slice();
+  let broken = 0;
+  for (let i = 0; i + 3 <= out.length; i++) {
+    if (out[i] === 0x9d && out[i + 1] === 0x01 && out[i + 2] === 0x2a) {
+      out[i] = 0x00;
+      broken++;
+    }
+  }
+  return { bytes: out, broken };
+}
+
+/**
+ * An MP4 with its index (`moov`) in front, cut to `fraction` of its length: the streams are declared, the
+ * samples past the cut are gone.
+ *
+ * @param photo Image bytes.
+ * @param sound Audio bytes.
+ * @param fraction Part of the file kept.
+ * @returns The cut file.
+ */
+export async function truncatedVideo(photo: Uint8Array, sound: Uint8Array, fraction: number): Promise<Uint8Array> {
+  const mp4 = await makeVideo(photo, sound, { faststart: true });
+  return mp4.slice(0, Math.floor(mp4.length * fraction));
+}
+
+/**
+ * Rewrites every duration an MP4 declares (movie, track and media headers) to `seconds`, leaving the
+ * samples as they are: a small file whose header claims hours.
+ *
+ * @param mp4 An MP4 file.
+ * @param seconds The duration to claim.
+ * @returns A patched copy.
+ */
+export function claimDuration(mp4: Uint8Array, seconds: number): Uint8Array {
+  const out = mp4.slice();
+  const view = new DataView(out.buffer);
+  const find = (type: string) => {
+    const at: number[] = [];
+    const code = [...type].map((c) => c.charCodeAt(0));
+    for (let i = 4; i + 4 <= out.length; i++) {
+      if (code.every((b, k) => out[i + k] === b)) at.push(i - 4);
+    }
+    return at;
+  };
+  // Version-0 full boxes: size(4) type(4) version+flags(4) ctime(4) mtime(4) ...
+  for (const box of find("mvhd")) {
+    const timescale = view.getUint32(box + 20);
+    view.setUint32(box + 24, Math.min(0xffffffff, Math.round(seconds * timescale)));
+  }
+  for (const box of find("mdhd")) {
+    const timescale = view.getUint32(box + 20);
+    view.setUint32(box + 24, Math.min(0xffffffff, Math.round(seconds * timescale)));
+  }
+  // tkhd: ... ctime(4) mtime(4) track id(4) reserved(4) duration(4), in the movie timescale.
+  const movieScale = view.getUint32(find("mvhd")[0]! + 20);
+  for (const box of find("tkhd")) view.setUint32(box + 28, Math.min(0xffffffff, Math.round(seconds * movieScale)));
+  return out;
+}
