@@ -53,11 +53,11 @@ export async function makeVideo(
   photo: Uint8Array,
   sound: Uint8Array | undefined,
   options: MakeVideoOptions = {},
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const { video, audio, muxer } = CONTAINERS[options.container ?? "mp4"];
   const seconds = options.seconds ?? 3;
   const withAudio = sound !== undefined && !options.noAudio;
-  return await runFfmpeg(
+  const out = await runFfmpeg(
     photo,
     [
       "-hide_banner",
@@ -83,11 +83,12 @@ export async function makeVideo(
     60_000,
     withAudio ? { in2: sound } : {},
   );
+  return out.slice();
 }
 
 /** The violin photo and recording. */
-export async function violinInputs(): Promise<{ photo: Uint8Array; sound: Uint8Array }> {
-  return { photo: await corpusFile(VIOLIN_PHOTO), sound: await corpusFile(VIOLIN_RECORDING) };
+export async function violinInputs(): Promise<{ photo: Uint8Array<ArrayBuffer>; sound: Uint8Array<ArrayBuffer> }> {
+  return { photo: (await corpusFile(VIOLIN_PHOTO)).slice(), sound: (await corpusFile(VIOLIN_RECORDING)).slice() };
 }
 
 /**
@@ -98,7 +99,7 @@ export async function violinInputs(): Promise<{ photo: Uint8Array; sound: Uint8A
  * @param webm A WebM made by {@linkcode makeVideo} with `container: "webm"`.
  * @returns The damaged copy and how many start codes were broken.
  */
-export function breakVp8Frames(webm: Uint8Array): { bytes: Uint8Array; broken: number } {
+export function breakVp8Frames(webm: Uint8Array): { bytes: Uint8Array<ArrayBuffer>; broken: number } {
   const out = webm.slice();
   let broken = 0;
   for (let i = 0; i + 3 <= out.length; i++) {
@@ -119,7 +120,11 @@ export function breakVp8Frames(webm: Uint8Array): { bytes: Uint8Array; broken: n
  * @param fraction Part of the file kept.
  * @returns The cut file.
  */
-export async function truncatedVideo(photo: Uint8Array, sound: Uint8Array, fraction: number): Promise<Uint8Array> {
+export async function truncatedVideo(
+  photo: Uint8Array,
+  sound: Uint8Array,
+  fraction: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const mp4 = await makeVideo(photo, sound, { faststart: true });
   return mp4.slice(0, Math.floor(mp4.length * fraction));
 }
@@ -132,7 +137,7 @@ export async function truncatedVideo(photo: Uint8Array, sound: Uint8Array, fract
  * @param seconds The duration to claim.
  * @returns A patched copy.
  */
-export function claimDuration(mp4: Uint8Array, seconds: number): Uint8Array {
+export function claimDuration(mp4: Uint8Array, seconds: number): Uint8Array<ArrayBuffer> {
   const out = mp4.slice();
   const view = new DataView(out.buffer);
   const find = (type: string) => {
