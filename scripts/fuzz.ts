@@ -2,7 +2,8 @@
  * Mutation fuzzer for the public API (`deno task fuzz`).
  *
  * Starts the service on 127.0.0.1 as a child process (the `start` task's
- * permissions), mutates real corpus files (bit flips, byte runs,
+ * permissions), mutates real corpus files and videos made from them
+ * (`scripts/shared/seed_inputs.ts`: MP4, WebM, MOV) (bit flips, byte runs,
  * truncation, splices, header field overwrites, duplicated regions) and
  * posts each result to `/v1/embed`. Anything that is not a 200 or a 4xx
  * problem+json is a finding: a 5xx (500 worker failure, 504 deadline), a
@@ -167,6 +168,8 @@ const EXTENSIONS: Record<string, string> = {
   flac: "flac",
   m4a: "m4a",
   webm: "webm",
+  mp4: "mp4",
+  mov: "mov",
 };
 
 if (import.meta.main) {

@@ -9,6 +9,7 @@ import type { Config } from "../../lib/config.ts";
 import { keepAlive, loadSharp } from "../../lib/media/sharp.ts";
 import { corpusDir, pickCorpus } from "./seed_inputs.ts";
 import { createRandom } from "./random.ts";
+import { makeVideo } from "./make_video.ts";
 
 /** One distinct burst request body. */
 export interface BurstInput {
@@ -58,10 +59,12 @@ function stereoWav(seconds: number, rate: number, channels: number): Uint8Array<
 /**
  * Builds the burst inputs: a 4032x3024 JPEG of noise (~14 MB, what no compressor shrinks), a
  * 6000x4500 photo (a corpus photo enlarged), a 30 s (`maxAudioSeconds`) 48 kHz stereo WAV, random
- * bytes of exactly `maxBodyBytes`, and a 224 px photo.
+ * bytes of exactly `maxBodyBytes`, a 224 px photo, and a video as long as `maxAudioSeconds` with
+ * 3840 px wide frames (one a second, MPEG-4 in MOV) over that WAV: every frame the service takes
+ * is decoded at full size before it is scaled.
  *
  * @param config The service's limits.
- * @returns The five inputs.
+ * @returns The six inputs.
  */
 export async function adversarialInputs(
   config: Pick<Config, "maxBodyBytes" | "maxAudioSeconds">,
@@ -84,5 +87,14 @@ export async function adversarialInputs(
     { name: `wav-${config.maxAudioSeconds}s-48k-stereo`, bytes: stereoWav(config.maxAudioSeconds, 48_000, 2) },
     { name: "random-bytes", bytes: noise(config.maxBodyBytes, 2) },
     { name: "photo-224", bytes: await jpeg(sharp(photo).resize(224, 224, { fit: "fill" })) },
+    {
+      name: `video-3840w-${config.maxAudioSeconds}s`,
+      bytes: await makeVideo(photo, stereoWav(config.maxAudioSeconds, 48_000, 2), {
+        container: "mov",
+        seconds: config.maxAudioSeconds,
+        fps: 1,
+        width: 3840,
+      }),
+    },
   ];
 }

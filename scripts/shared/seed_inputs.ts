@@ -14,6 +14,7 @@ import { encodeAiff } from "./encode_aiff.ts";
 import { decodeWithFfmpeg, encodeAudio } from "../../lib/media/ffmpeg.ts";
 import { downmix } from "../../lib/media/resample.ts";
 import { keepAlive, loadSharp } from "../../lib/media/sharp.ts";
+import { makeVideo } from "./make_video.ts";
 
 /** One input file and where it came from. */
 export interface SeedInput {
@@ -21,7 +22,7 @@ export interface SeedInput {
   name: string;
   /** Format, as the service would sniff it. */
   format: string;
-  modality: "audio" | "image";
+  modality: "audio" | "image" | "video";
   bytes: Uint8Array;
 }
 
@@ -64,7 +65,9 @@ export async function corpusWav(path: string, seconds = 5): Promise<Uint8Array> 
 
 /**
  * Seed files for fuzzing: `audio` corpus FLACs and `images` corpus photos as
- * they are, plus the first of each transcoded to every other format.
+ * they are, plus the first of each transcoded to every other format, and
+ * videos of the first photo over the first recording in MP4 (H.264 + AAC),
+ * WebM (VP8 + Opus) and MOV (MPEG-4 + AAC), one of them without audio.
  *
  * @param options How many corpus files per modality and the selection seed.
  */
@@ -116,6 +119,22 @@ export async function fuzzSeeds(
       bytes: new Uint8Array(out).slice(),
     });
   }
+  const photo = await corpusFile(imagePath);
+  const recording = await corpusFile(audioPath);
+  for (const container of ["mp4", "webm", "mov"] as const) {
+    seeds.push({
+      name: `${container} of corpus:${imagePath} over corpus:${audioPath}`,
+      format: container,
+      modality: "video",
+      bytes: await makeVideo(photo, recording, { container, seconds: 2 }),
+    });
+  }
+  seeds.push({
+    name: `mp4 without audio of corpus:${imagePath}`,
+    format: "mp4",
+    modality: "video",
+    bytes: await makeVideo(photo, undefined, { seconds: 2 }),
+  });
   // sharp-wasm writes no HEVC: HEIC seeds are Nokia's conformance stills (a plain item, a grid, rotation + crop).
   const heicDir = join(loadConfig().sharedDir, "fixtures/heic");
   for (const file of ["C002.heic", "grid_960x640.heic", "C014.heic"]) {

@@ -1,90 +1,19 @@
 /**
- * Small real videos for the tests, made with the service's own ffmpeg.wasm from a corpus photo and a corpus
- * recording of the same label (read through the configured shared dir), plus the broken ones the hostile
- * tests need. Nothing is stored: every fixture is made again, the same way, by the test that uses it.
+ * Small real videos for the tests, made with the service's own ffmpeg.wasm (`scripts/shared/make_video.ts`)
+ * from a corpus photo and a corpus recording of the same label (read through the configured shared dir),
+ * plus the broken ones the hostile tests need. Nothing is stored: every fixture is made again, the same way, by the test that uses it.
  *
  * @module
  */
-import { runFfmpeg } from "../../../lib/media/ffmpeg.ts";
+import { makeVideo } from "../../../scripts/shared/make_video.ts";
 import { corpusFile } from "./_corpus.ts";
+
+export { type Container, CONTAINERS, makeVideo, type MakeVideoOptions } from "../../../scripts/shared/make_video.ts";
 
 /** A violin photo (gpiosenka, 224x224 JPEG). */
 export const VIOLIN_PHOTO = "images/gpiosenka/violin/train_001.jpg";
 /** A violin recording (Iowa MIS, A4 arco, FLAC). */
 export const VIOLIN_RECORDING = "audio/iowa_pitchfinder/violin/violin__Violin.arco.ff.sulA.A4.stereo.flac";
-
-/** Containers and their codecs, as @ffmpeg/core 0.12.10 has them (no VP9: its encoder traps in the build). */
-export const CONTAINERS = {
-  mp4: { video: "libx264", audio: "aac", muxer: "mp4" },
-  webm: { video: "libvpx", audio: "libopus", muxer: "webm" },
-  mov: { video: "mpeg4", audio: "aac", muxer: "mov" },
-} as const;
-
-/** A container name. */
-export type Container = keyof typeof CONTAINERS;
-
-/** Options of {@linkcode makeVideo}. */
-export interface MakeVideoOptions {
-  /** Container (and codecs). @default "mp4" */
-  container?: Container;
-  /** Seconds of video. @default 3 */
-  seconds?: number;
-  /** Frames per second. @default 5 */
-  fps?: number;
-  /** Frames written at most (1: a one-frame video). */
-  frames?: number;
-  /** Leave the audio out even when a sound is given. */
-  noAudio?: boolean;
-  /** Width of the video (height keeps the photo's aspect). @default 160 */
-  width?: number;
-  /** Put the MP4 index in front (`-movflags +faststart`), as streaming writers do. */
-  faststart?: boolean;
-}
-
-/**
- * A video of a still photo over a recording (or silence-free video without audio).
- *
- * @param photo Image file bytes (anything ffmpeg decodes: JPEG, PNG).
- * @param sound Audio file bytes (FLAC, WAV, ...) or undefined for a video without an audio track.
- * @param options Container, length, frame rate.
- * @returns The video file.
- */
-export async function makeVideo(
-  photo: Uint8Array,
-  sound: Uint8Array | undefined,
-  options: MakeVideoOptions = {},
-): Promise<Uint8Array<ArrayBuffer>> {
-  const { video, audio, muxer } = CONTAINERS[options.container ?? "mp4"];
-  const seconds = options.seconds ?? 3;
-  const withAudio = sound !== undefined && !options.noAudio;
-  const out = await runFfmpeg(
-    photo,
-    [
-      "-hide_banner",
-      "-loop",
-      1,
-      "-framerate",
-      options.fps ?? 5,
-      "-t",
-      // A one-frame video is a still shown for one frame's time, over the whole sound.
-      options.frames ? options.frames / (options.fps ?? 5) : seconds,
-      "-i",
-      "in",
-      ...(withAudio ? ["-i", "in2", "-map", "0:v", "-map", "1:a", "-c:a", audio, "-b:a", "64k", "-t", seconds] : []),
-      "-vf",
-      `scale=${options.width ?? 160}:-2,format=yuv420p`,
-      "-c:v",
-      video,
-      ...(options.faststart ? ["-movflags", "+faststart"] : []),
-      "-f",
-      muxer,
-      "out",
-    ],
-    60_000,
-    withAudio ? { in2: sound } : {},
-  );
-  return out.slice();
-}
 
 /** The violin photo and recording. */
 export async function violinInputs(): Promise<{ photo: Uint8Array<ArrayBuffer>; sound: Uint8Array<ArrayBuffer> }> {
@@ -161,4 +90,24 @@ export function claimDuration(mp4: Uint8Array, seconds: number): Uint8Array<Arra
   const movieScale = view.getUint32(find("mvhd")[0]! + 20);
   for (const box of find("tkhd")) view.setUint32(box + 28, Math.min(0xffffffff, Math.round(seconds * movieScale)));
   return out;
+}
+
+/**
+ * Rewrites the duration a WebM's Segment Info declares (EBML element 0x4489, an 8-byte float in timecode
+ * units of 1 ms, as ffmpeg writes it) to `seconds`.
+ *
+ * @param webm A WebM made by {@linkcode makeVideo}.
+ * @param seconds The duration to claim.
+ * @returns A patched copy.
+ * @throws {Error} When the file has no 8-byte Duration element.
+ */
+export function claimWebmDuration(webm: Uint8Array, seconds: number): Uint8Array<ArrayBuffer> {
+  const out = webm.slice();
+  for (let i = 0; i + 11 <= out.length; i++) {
+    if (out[i] === 0x44 && out[i + 1] === 0x89 && out[i + 2] === 0x88) {
+      new DataView(out.buffer).setFloat64(i + 3, seconds * 1000);
+      return out;
+    }
+  }
+  throw new Error("no 8-byte Duration element in this WebM");
 }
