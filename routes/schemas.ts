@@ -13,7 +13,7 @@ export const ProblemSchema = z.object({
   type: z.string().openapi({ example: "https://amodal.dev/problems/unsupported-media" }),
   title: z.string().openapi({ example: "Unsupported media type" }),
   status: z.number().int().openapi({ example: 415 }),
-  detail: z.string().openapi({ example: "Not a supported audio or image format (first bytes: 7b 22 69 6e)" }),
+  detail: z.string().openapi({ example: "Not a supported audio, image or video format (first bytes: 7b 22 69 6e)" }),
 }).catchall(z.unknown()).openapi("Problem");
 
 /** Seconds of audio received and analysed (audio inputs only). */

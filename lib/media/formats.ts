@@ -6,8 +6,12 @@
  * @module
  */
 
-/** Supported formats by modality, as a client would name them. Keep in step with `sniff.ts` and the README table. */
-export const SUPPORTED_FORMATS: { audio: readonly string[]; image: readonly string[] } = {
+/**
+ * Supported formats by modality, as a client would name them. Keep in step with `sniff.ts` and the README table.
+ * `video`: containers with a video track, whose audio track and frames are both classified (`video.ts`); the
+ * same containers without one are audio, as listed there.
+ */
+export const SUPPORTED_FORMATS: { audio: readonly string[]; image: readonly string[]; video: readonly string[] } = {
   audio: [
     "WAV",
     "AIFF/AIFF-C",
@@ -19,20 +23,24 @@ export const SUPPORTED_FORMATS: { audio: readonly string[]; image: readonly stri
     "WebM/Matroska",
   ],
   image: ["JPEG", "PNG", "WebP", "GIF", "AVIF", "HEIC/HEIF", "TIFF"],
+  video: ["MP4", "MOV", "WebM/Matroska"],
 };
 
 /** The accepted audio formats in one phrase, for error messages. */
 export const AUDIO_FORMAT_NAMES: string = SUPPORTED_FORMATS.audio.join(", ");
 /** The accepted image formats in one phrase, for error messages. */
 export const IMAGE_FORMAT_NAMES: string = SUPPORTED_FORMATS.image.join(", ");
+/** The accepted video containers in one phrase, for error messages. */
+export const VIDEO_FORMAT_NAMES: string = SUPPORTED_FORMATS.video.join(", ");
 
 /**
  * The supported formats as one sentence.
  *
- * @returns e.g. `Supported: audio WAV, MP3, ...; images JPEG, PNG, ...`.
+ * @returns e.g. `Supported: audio WAV, MP3, ...; images JPEG, PNG, ...; video MP4, MOV, WebM/Matroska ...`.
  */
 export function supportedFormatsText(): string {
-  return `Supported: audio ${AUDIO_FORMAT_NAMES}; images ${IMAGE_FORMAT_NAMES}`;
+  return `Supported: audio ${AUDIO_FORMAT_NAMES}; images ${IMAGE_FORMAT_NAMES}; ` +
+    `video ${VIDEO_FORMAT_NAMES} (the audio track and frames)`;
 }
 
 function ascii(bytes: Uint8Array, start: number, length: number): string {
@@ -88,5 +96,5 @@ export function unsupportedFormatDetail(bytes: Uint8Array): string {
   const what = describeUnsupported(bytes);
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
   const found = what ? `got ${what}` : `first bytes: ${head || "none"}`;
-  return `Not a supported audio or image format (${found}). ${supportedFormatsText()}`;
+  return `Not a supported audio, image or video format (${found}). ${supportedFormatsText()}`;
 }

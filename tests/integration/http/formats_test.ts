@@ -9,6 +9,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { encodeAudio } from "../../../lib/media/ffmpeg.ts";
 import { encodeAiff } from "../../../scripts/shared/encode_aiff.ts";
+import { makeVideo } from "../../../scripts/shared/make_video.ts";
+import { encodeWav } from "../../../lib/media/encode_wav.ts";
 import { testSignal, validImages } from "../hostile/_hostile.ts";
 import { buildWav, floatBytes } from "../../lib/media/_audio.ts";
 import { post, serverTest, SHARED, startTestService } from "./_service.ts";
@@ -48,6 +50,10 @@ async function oneOfEach(): Promise<Record<string, Uint8Array | undefined>> {
     "Ogg Vorbis / Opus": await encodeAudio(signal, rate, "opus"),
     "FLAC": await encodeAudio(signal, rate, "flac"),
     "WebM / Matroska (audio track)": await encodeAudio(signal, rate, "webm"),
+    "MP4 / MOV (video track + audio track)": await makeVideo(images.png, encodeWav(signal, rate), { container: "mov" }),
+    "WebM / Matroska (video track + audio track)": await makeVideo(images.png, encodeWav(signal, rate), {
+      container: "webm",
+    }),
     "JPEG": images.jpeg,
     "PNG": images.png,
     "WebP": images.webp,
@@ -96,6 +102,7 @@ Deno.test("POST /v1/embed accepts one file of every format in the README's table
         assert.match(String(res.json.detail), new RegExp(`got ${name}\\)`));
         assert.match(String(res.json.detail), /AIFF/);
         assert.match(String(res.json.detail), /HEIC/);
+        assert.match(String(res.json.detail), /video MP4, MOV, WebM/);
       });
     }
   } finally {

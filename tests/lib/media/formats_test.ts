@@ -22,7 +22,7 @@ Deno.test("decodeMedia() names common unsupported files in its 415 and lists the
       assert.ok(error instanceof ProblemError);
       assert.equal(error.status, 415);
       assert.match(error.message, what);
-      for (const format of [...SUPPORTED_FORMATS.audio, ...SUPPORTED_FORMATS.image]) {
+      for (const format of [...SUPPORTED_FORMATS.audio, ...SUPPORTED_FORMATS.image, ...SUPPORTED_FORMATS.video]) {
         assert.ok(error.message.includes(format), `${format} missing from: ${error.message}`);
       }
     });
