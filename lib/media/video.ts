@@ -15,7 +15,8 @@
  * 3. The audio track, when there is one, is decoded by `decode_audio.ts` over the first `maxSeconds`
  *    (the audio limit); a track that does not decode is reported missing, with the decoder's reason.
  * 4. `frames` frames (5) at the centres of equal parts of that same span (the whole clip when shorter;
- *    one frame at 0 s for a one-frame video) are decoded one by one with an input seek (only the
+ *    one frame at 0 s for a one-frame video; a container that declares no duration, as a browser's live
+ *    WebM, is measured by its decoded sound, or else by its last video packet) are decoded one by one with an input seek (only the
  *    packets from the previous keyframe are decoded), scaled by ffmpeg so their short side is at most
  *    twice the encoder's input (the photos' decoder makes the final anti-aliased resize), written as
  *    PNG and decoded by `decodeImage()`: the same central crop, resize and colour handling as a photo.
@@ -263,7 +264,14 @@ export async function decodeVideo(
         "none was decoded",
     );
   } else {
-    const span = Math.min(declared ?? maxSeconds, maxSeconds);
+    // Live WebM (a browser's MediaRecorder) declares no duration: take the decoded sound's, or the packets' times.
+    const known = declared ?? (audio ? audio.samples.length / audio.sampleRate : await lastPacketSeconds(
+      bytes,
+      video.index,
+      maxSeconds,
+      left(),
+    ));
+    const span = Math.min(known ?? maxSeconds, maxSeconds);
     const times = frameTimes(video.frames === 1 ? 0 : span, Math.min(options.frames ?? 5, video.frames ?? Infinity));
     let failed = 0;
     let lastError = "";
@@ -316,6 +324,44 @@ export async function decodeVideo(
     missing,
     notes,
   };
+}
+
+/**
+ * Time of the last packet of a stream within the first `maxSeconds` (demuxing only, nothing is decoded), for
+ * containers that declare no duration; null when ffprobe lists none.
+ */
+async function lastPacketSeconds(
+  bytes: Uint8Array,
+  stream: number,
+  maxSeconds: number,
+  timeoutMs: number,
+): Promise<number | null> {
+  try {
+    const json = await runFfprobe(bytes, [
+      "-v",
+      "error",
+      "-select_streams",
+      String(stream),
+      "-read_intervals",
+      `%+${maxSeconds}`,
+      "-show_entries",
+      "packet=pts_time",
+      "-of",
+      "json",
+      "-o",
+      "out",
+      "in",
+    ], timeoutMs);
+    const report = JSON.parse(new TextDecoder().decode(json)) as { packets?: { pts_time?: string }[] };
+    let last: number | null = null;
+    for (const packet of report.packets ?? []) {
+      const t = Number(packet.pts_time);
+      if (Number.isFinite(t) && t >= 0 && (last === null || t > last)) last = t;
+    }
+    return last;
+  } catch {
+    return null;
+  }
 }
 
 /** One frame at `seconds`, as a photo would be preprocessed. */

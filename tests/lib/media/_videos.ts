@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { runFfmpeg } from "../../../lib/media/ffmpeg.ts";
 import { makeVideo } from "../../../scripts/shared/make_video.ts";
 import { corpusFile } from "./_corpus.ts";
 
@@ -110,4 +111,14 @@ export function claimWebmDuration(webm: Uint8Array, seconds: number): Uint8Array
     }
   }
   throw new Error("no 8-byte Duration element in this WebM");
+}
+
+/**
+ * A WebM remuxed as a live stream (`-live 1`: no duration, no cues), as a browser's MediaRecorder writes it.
+ *
+ * @param webm A WebM file.
+ * @returns The same streams without a declared duration.
+ */
+export async function liveWebm(webm: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  return (await runFfmpeg(webm, ["-i", "in", "-c", "copy", "-live", 1, "-f", "webm", "out"])).slice();
 }

@@ -3,7 +3,15 @@ import { encodeAudio } from "../../../lib/media/ffmpeg.ts";
 import { ProblemError } from "../../../lib/errors.ts";
 import { decodeVideo, frameTimes, probeVideo, videoContainer } from "../../../lib/media/video.ts";
 import { sine } from "./_audio.ts";
-import { breakVp8Frames, claimDuration, type Container, makeVideo, truncatedVideo, violinInputs } from "./_videos.ts";
+import {
+  breakVp8Frames,
+  claimDuration,
+  type Container,
+  liveWebm,
+  makeVideo,
+  truncatedVideo,
+  violinInputs,
+} from "./_videos.ts";
 
 const { photo, sound } = await violinInputs();
 
@@ -92,6 +100,19 @@ Deno.test("decodeVideo() answers from what a video has, and says what is missing
     assert.deepEqual(video?.frames.map((f) => f.seconds), [0]);
     assert.ok(video?.audio);
     assert.deepEqual(video?.missing, []);
+  });
+
+  await t.step("a live WebM declares no duration: frames spread over its sound, or its packets", async () => {
+    const live = await liveWebm(await makeVideo(photo, sound, { container: "webm" }));
+    assert.equal((await probeVideo(live))?.durationSeconds, null);
+    const video = await decodeVideo(live);
+    assert.equal(video?.durationSeconds, null);
+    assert.deepEqual(video?.frames.map((f) => Math.round(f.seconds * 10) / 10), [0.3, 0.9, 1.5, 2.1, 2.7]);
+    assert.deepEqual(video?.notes, []);
+    const silent = await decodeVideo(await liveWebm(await makeVideo(photo, undefined, { container: "webm" })));
+    // The last packet starts at 2.8 s (5 frames a second): the span is 2.8 s.
+    assert.deepEqual(silent?.frames.map((f) => f.seconds), [0.28, 0.84, 1.4, 1.96, 2.52]);
+    assert.deepEqual(silent?.notes, ["the file has no audio track"]);
   });
 
   await t.step("frames over the image pixel limit are not decoded", async () => {
