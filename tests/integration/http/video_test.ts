@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { post, serverTest, startTestService } from "./_service.ts";
+import { cosine, post, serverTest, startTestService } from "./_service.ts";
 import { type OpenApiDocument, ResponseChecker } from "../../routes/_openapi.ts";
 import { fromFloat32Base64 } from "../../../lib/http/float32.ts";
 import { encodeAudio } from "../../../lib/media/ffmpeg.ts";
@@ -12,7 +12,9 @@ Deno.test(
   "POST /v1/classify on videos: the audio track and frames, fused, each modality beside",
   serverTest,
   async (t) => {
-    const service = await startTestService();
+    // Collections (the last step) store in a KV file of their own.
+    const kvUrl = await Deno.makeTempFile({ suffix: ".sqlite3" });
+    const service = await startTestService({ kvUrl });
     const url = (path: string) => `${service.url}${path}`;
     const { photo, sound } = await violinInputs();
     try {
@@ -159,8 +161,30 @@ Deno.test(
         ]);
         assert.equal((body.items[0]!.result.modalities as { audio: Result }).audio.scores.length, 3);
       });
+
+      await t.step(
+        "a collection stores a video under its vector's modality, with the vector /v1/embed gives",
+        async () => {
+          for (
+            const [id, video, modality] of [
+              ["with-sound", await makeVideo(photo, sound), "audio"],
+              ["silent", await makeVideo(photo, undefined), "image"],
+            ] as const
+          ) {
+            const put = await fetch(url(`/v1/collections/videos/items/${id}`), { method: "PUT", body: video });
+            const body = await put.json();
+            assert.equal(put.status, 201, JSON.stringify(body));
+            assert.equal(body.item.modality, modality);
+            assert.equal(body.item.prediction.label, "violin");
+            const got = await (await fetch(url(`/v1/collections/videos/items/${id}`))).json();
+            const direct = await post(url("/v1/embed"), video);
+            assert.ok(cosine(got.item.embedding, direct.json.embedding as number[]) > 0.999, id);
+          }
+        },
+      );
     } finally {
       await service.close();
+      await Deno.remove(kvUrl).catch(() => {});
     }
   },
 );
