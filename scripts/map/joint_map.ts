@@ -10,6 +10,9 @@ import { PCA } from "npm:ml-pca@4.1.1";
 import type { ManifestItem, Split } from "../dataset/manifest.ts";
 import { createRandom } from "../shared/random.ts";
 
+/** The command that rebuilds the map, quoted in it. */
+export const REBUILD = "npx --yes deno@2.9.6 task map";
+
 /** Format tag of `models/joint_map.json`. */
 export const MAP_FORMAT = "amodal-joint-map/1";
 

@@ -16,10 +16,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../lib/config.ts";
 import { itemPath, readManifest } from "../dataset/manifest.ts";
 import { localRunner, progress } from "../cli/_common.ts";
-import { buildJointMap, type Embedded, SAMPLE_SPLITS, sampleForMap } from "./joint_map.ts";
-
-/** The command that rebuilds the map, quoted in it. */
-export const REBUILD = "npx --yes deno@2.9.6 task map";
+import { buildJointMap, type Embedded, REBUILD, SAMPLE_SPLITS, sampleForMap } from "./joint_map.ts";
 
 if (import.meta.main) {
   const { values } = parseArgs({

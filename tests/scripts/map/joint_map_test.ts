@@ -8,9 +8,9 @@ import {
   type JointMap,
   MAP_FORMAT,
   project,
+  REBUILD,
   sampleForMap,
 } from "../../../scripts/map/joint_map.ts";
-import { REBUILD } from "../../../scripts/map/main.ts";
 import { createRandom } from "../../../scripts/shared/random.ts";
 
 const FACTS = {
