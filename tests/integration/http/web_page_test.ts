@@ -41,13 +41,20 @@ Deno.test(
       });
       await page.goto(`${service.url}/`, { waitUntil: "networkidle0" });
 
-      const upload = async (path: string) => {
+      const upload = async (path: string, how: "picker" | "keyboard" = "picker") => {
         await page.evaluate(() => {
           document.getElementById("result")!.hidden = true;
           document.getElementById("map-plot")!.replaceChildren();
         });
-        const input = await page.$("#file") as ElementHandle<HTMLInputElement> | null;
-        await input!.uploadFile(path);
+        if (how === "keyboard") {
+          // The drop zone opens the file chooser on Enter, as a keyboard user would reach it.
+          await page.focus("#drop");
+          const [chooser] = await Promise.all([page.waitForFileChooser(), page.keyboard.press("Enter")]);
+          await chooser.accept([path]);
+        } else {
+          const input = await page.$("#file") as ElementHandle<HTMLInputElement> | null;
+          await input!.uploadFile(path);
+        }
         await page.waitForSelector("#result:not([hidden])", { timeout: 30_000 });
         // The map comes after the answer: the page asks /v1/embed for the file's joint vector.
         await page.waitForSelector("#map-input", { timeout: 30_000 });
@@ -99,12 +106,22 @@ Deno.test(
       await Deno.mkdir(ARTEFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTEFACTS, "web_page.png") as `${string}.png`, fullPage: true });
 
-      const heard = await upload(wav);
+      const heard = await upload(wav, "keyboard");
       assert.ok(heard.label && heard.label.length > 0);
       assert.match(heard.modality ?? "", /^a sound \(2\.0 s analysed\)/);
       assert.equal(heard.bars, 8);
       assert.ok(heard.map.inside, "the sound's point lies inside the map");
       assert.match(heard.map.summary ?? "", /^Your sound falls nearest to the centres of /);
+      // The map is in the tab order (just before its table's toggle), and the table opens from the keyboard.
+      await page.focus("#map-section summary");
+      await page.keyboard.down("Shift");
+      await page.keyboard.press("Tab");
+      await page.keyboard.up("Shift");
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "map-svg");
+      await page.keyboard.press("Tab");
+      await page.keyboard.press("Enter");
+      assert.ok(await page.evaluate(() => document.querySelector<HTMLDetailsElement>("#map-section details")!.open));
+      assert.ok(await page.evaluate(() => document.getElementById("map-table")!.getBoundingClientRect().height > 100));
       assert.deepEqual(external, [], "the page loads nothing from elsewhere");
     } finally {
       await browser.close();
