@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       teachRule: () => teachRule ??= loadTeachRule(config.modelsDir),
     }),
   );
-  app.route("/", pageRoutes(() => openApiDocument(app, model)));
+  app.route("/", pageRoutes(() => openApiDocument(app, model), { modelsDir: config.modelsDir }));
   app.onError(onError);
   app.notFound(methodNotAllowed(app.routes));
   return app;

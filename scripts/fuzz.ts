@@ -11,9 +11,16 @@
  * finding's input is saved with a JSON note so it can become a regression
  * fixture (`tests/fixtures/regressions/`). Exits 1 when it found anything.
  *
+ * `--target batch` posts `/v1/batch` instead: each input is 1-6 mutated files (some empty, some repeated),
+ * as multipart parts or JSON base64 items (now and then one malformed), and every tenth input is one of the
+ * structural cases of `scripts/shared/hostile_batches.ts` (1,000 empty items, wrong types, nested junk,
+ * over the bounds, ...). A 5xx, an item 5xx, an item answered out of order or not at all, or a hang is a
+ * finding.
+ *
  * ```sh
  * deno task fuzz --count 2000 --seconds 600 --seed 7
  * deno task fuzz --seed 13 --from 20500 --count 21200   # replay inputs 20,500-21,200 of a run
+ * deno task fuzz --target batch --count 300 --seed 5
  * ```
  *
  * @module
@@ -24,6 +31,15 @@ import { join, resolve } from "node:path";
 import { REPO_ROOT } from "../lib/config.ts";
 import { type LocalServer, startLocalServer } from "./shared/local_server.ts";
 import { fuzzSeeds, random, type SeedInput } from "./shared/seed_inputs.ts";
+import {
+  type BatchCase,
+  jsonBatch,
+  judgeBatch,
+  multipartBatch,
+  structuralBatchCases,
+  toBase64,
+} from "./shared/hostile_batches.ts";
+import { encodeWav } from "../lib/media/encode_wav.ts";
 
 /** A mutation: a name for the report and a function of the input (and a second input, for splices). */
 interface Mutator {
@@ -126,7 +142,7 @@ export const MUTATORS: Mutator[] = [
 
 /** What happened to one input. */
 type Verdict =
-  | { ok: true; status: number }
+  | { ok: true; status: number; items?: Record<string, number> }
   | { ok: false; kind: "5xx" | "hang" | "crash" | "malformed"; status?: number; detail: string };
 
 async function post(url: string, body: Uint8Array, waitMs: number): Promise<Verdict> {
@@ -151,6 +167,57 @@ async function post(url: string, body: Uint8Array, waitMs: number): Promise<Verd
     return { ok: false, kind: "malformed", status: res.status, detail: `${type}: ${text.slice(0, 200)}` };
   }
   return { ok: true, status: res.status };
+}
+
+/** Posts one batch and judges it with `judgeBatch` (the items' own statuses included). */
+async function postBatch(url: string, c: BatchCase, waitMs: number): Promise<Verdict> {
+  let res: Response;
+  try {
+    const body = c.body instanceof Uint8Array ? new Uint8Array(c.body) : c.body;
+    res = await fetch(url, { method: "POST", body, headers: c.headers, signal: AbortSignal.timeout(waitMs) });
+  } catch (error) {
+    const name = error instanceof Error ? error.name : "";
+    if (name === "TimeoutError") return { ok: false, kind: "hang", detail: `no answer within ${waitMs} ms` };
+    return { ok: false, kind: "crash", detail: `connection failed: ${error}` };
+  }
+  const verdict = await judgeBatch(res, c);
+  if (verdict.ok) return { ok: true, status: verdict.status, items: verdict.items };
+  return {
+    ok: false,
+    kind: verdict.kind === "5xx" ? "5xx" : "malformed",
+    status: verdict.status,
+    detail: verdict.detail,
+  };
+}
+
+/** Items per fuzzed batch, at most (the service's default bound is 32; fewer keeps each input quick). */
+const BATCH_ITEMS = 6;
+
+/**
+ * One fuzzed batch from mutated files: some empty, some repeated, as multipart or JSON (one item's base64
+ * sometimes broken).
+ */
+function fuzzedBatch(items: Uint8Array[], rand: () => number): BatchCase {
+  const chosen = items.map((bytes, i) => {
+    const roll = rand();
+    if (roll < 0.1) return new Uint8Array(0);
+    if (roll < 0.2 && i > 0) return items[int(rand, i)]!;
+    return bytes;
+  });
+  if (rand() < 0.5) return { name: "multipart", body: multipartBatch(chosen), headers: {}, items: chosen.length };
+  const body = JSON.parse(jsonBatch(chosen) as string) as { items: { data: string }[] };
+  if (rand() < 0.2) {
+    // Break one item's base64: a character outside the alphabet, or a length no encoder writes.
+    const item = body.items[int(rand, body.items.length)]!;
+    const at = int(rand, item.data.length + 1);
+    item.data = item.data.slice(0, at) + (rand() < 0.5 ? "!" : "A") + item.data.slice(at);
+  }
+  return {
+    name: "json",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+    items: chosen.length,
+  };
 }
 
 const EXTENSIONS: Record<string, string> = {
@@ -182,6 +249,7 @@ if (import.meta.main) {
       "deadline-ms": { type: "string", default: "10000" },
       from: { type: "string", default: "1" },
       out: { type: "string", default: ".cache/fuzz/findings" },
+      target: { type: "string", default: "embed" },
     },
   });
   const count = Number(values.count);
@@ -190,9 +258,11 @@ if (import.meta.main) {
   const deadlineMs = Number(values["deadline-ms"]);
   const from = Number(values.from);
   const out = resolve(REPO_ROOT, values.out!);
-  if (![count, seconds, seed, deadlineMs, from].every(Number.isFinite)) {
+  const target = values.target;
+  if (![count, seconds, seed, deadlineMs, from].every(Number.isFinite) || !["embed", "batch"].includes(target!)) {
     console.error(
-      "usage: deno task fuzz [--count N] [--seconds S] [--seed K] [--deadline-ms MS] [--from N] [--out DIR]",
+      "usage: deno task fuzz [--count N] [--seconds S] [--seed K] [--deadline-ms MS] [--from N] [--out DIR] " +
+        "[--target embed|batch]",
     );
     Deno.exit(2);
   }
@@ -202,32 +272,68 @@ if (import.meta.main) {
   const env = { AMODAL_REQUEST_TIMEOUT_MS: String(deadlineMs) };
   let server: LocalServer = await startLocalServer(env);
   const url = () => `${server.url}/v1/embed?space=encoder`;
+  // The structural batch cases around two seed files and a WAV whose header contradicts itself.
+  const structural = structuralBatchCases({
+    valid: [seeds.find((s) => s.format === "wav")!.bytes, seeds.find((s) => s.modality === "image")!.bytes],
+    maxItems: 32,
+    maxBodyBytes: 25_000_000,
+    inconsistentWav: (() => {
+      const wav = encodeWav(new Float32Array(8000), 16000);
+      new DataView(wav.buffer).setUint16(32, 0, true); // block align 0
+      new DataView(wav.buffer).setUint16(34, 7, true); // 7 bits per sample
+      return wav;
+    })(),
+  });
+  let structuralNext = 0;
   console.error(`fuzz: ${seeds.length} seeds, service at ${server.url}, up to ${count} inputs or ${seconds} s`);
 
   const rand = random(seed);
   const rssStart = server.rss();
   const started = performance.now();
   const statuses: Record<string, number> = {};
+  /** Batch items' own statuses (`--target batch`). */
+  const itemStatuses: Record<string, number> = {};
   const findings: string[] = [];
   let tried = 0;
   let rssEnd: number | undefined;
   try {
     while (tried < count && performance.now() - started < seconds * 1000) {
-      const base = seeds[int(rand, seeds.length)]!;
-      const other = seeds[int(rand, seeds.length)]!;
-      const chain: string[] = [];
-      let bytes = base.bytes;
-      for (let k = 1 + int(rand, 3); k > 0; k--) {
-        const mutator = MUTATORS[int(rand, MUTATORS.length)]!;
-        chain.push(mutator.name);
-        bytes = mutator.apply(bytes, rand, other.bytes);
-        if (bytes.length === 0) bytes = base.bytes.slice(0, 1);
-      }
+      const mutated = () => {
+        const base = seeds[int(rand, seeds.length)]!;
+        const other = seeds[int(rand, seeds.length)]!;
+        const chain: string[] = [];
+        let bytes = base.bytes;
+        for (let k = 1 + int(rand, 3); k > 0; k--) {
+          const mutator = MUTATORS[int(rand, MUTATORS.length)]!;
+          chain.push(mutator.name);
+          bytes = mutator.apply(bytes, rand, other.bytes);
+          if (bytes.length === 0) bytes = base.bytes.slice(0, 1);
+        }
+        return { base, other, chain, bytes };
+      };
+      const { base, other, chain, bytes } = mutated();
+      // A batch: this input and up to five more, or (every tenth input) one of the structural cases.
+      const batchItems = target === "batch"
+        ? [bytes, ...Array.from({ length: int(rand, BATCH_ITEMS) }, () => mutated().bytes)]
+        : [];
+      const batch = target !== "batch"
+        ? undefined
+        : tried % 10 === 9
+        ? structural[structuralNext++ % structural.length]!
+        : fuzzedBatch(batchItems, rand);
+      // Only batches draw this number, so the embed target replays older runs input for input.
+      const op = target === "batch" && rand() < 0.5 ? "embed&space=encoder" : "classify";
       tried++;
       // `--from N` replays a run from its Nth input: the inputs before it are made (the PRNG must advance) but not sent.
       if (tried < from) continue;
       const rssBefore = server.rss();
-      const verdict = await post(url(), bytes, deadlineMs + 10_000);
+      const verdict = batch
+        ? await postBatch(
+          `${server.url}/v1/batch?op=${op}`,
+          batch,
+          deadlineMs * Math.ceil(Math.max(1, batch.items ?? 1) / 2) + 10_000,
+        )
+        : await post(url(), bytes, deadlineMs + 10_000);
       const rssAfter = server.rss();
       /** Keeps the input and how it was made under `out`, as `<kind>-<hash>.<ext>` and a `.json` note. */
       const save = async (kind: string, note: Record<string, unknown>): Promise<string> => {
@@ -235,7 +341,16 @@ if (import.meta.main) {
         const file = join(out, `${kind}-${hash}.${EXTENSIONS[base.format] ?? "bin"}`);
         await Deno.mkdir(out, { recursive: true });
         await Deno.writeFile(file, bytes);
-        const made = { seed, input: tried, base: base.name, other: other.name, mutations: chain };
+        const made = batch
+          ? {
+            seed,
+            input: tried,
+            target,
+            batch: batch.name,
+            // The items as sent (before the JSON form's base64 damage), to rebuild the request.
+            items: batch.name === "multipart" || batch.name === "json" ? batchItems.map(toBase64) : undefined,
+          }
+          : { seed, input: tried, base: base.name, other: other.name, mutations: chain };
         await Deno.writeTextFile(`${file}.json`, JSON.stringify({ ...note, ...made }, null, 2) + "\n");
         return file;
       };
@@ -248,6 +363,9 @@ if (import.meta.main) {
       }
       const key = verdict.ok ? String(verdict.status) : verdict.kind;
       statuses[key] = (statuses[key] ?? 0) + 1;
+      if (verdict.ok && verdict.items) {
+        for (const [status, n] of Object.entries(verdict.items)) itemStatuses[status] = (itemStatuses[status] ?? 0) + n;
+      }
       if (tried % 100 === 0) {
         const memory = rssAfter === undefined ? "" : `, RSS ${Math.round(rssAfter / 2 ** 20)} MiB`;
         console.error(`fuzz: ${tried} inputs, ${JSON.stringify(statuses)}${memory}`);
@@ -274,7 +392,9 @@ if (import.meta.main) {
     inputs: tried,
     seconds: Math.round(elapsed),
     seed,
+    target,
     statuses,
+    ...(target === "batch" ? { itemStatuses } : {}),
     findings: findings.length,
     // The service's resident memory when fuzzing began and ended (a restart after a crash resets it).
     rssMiB: { start: mib(rssStart), end: mib(rssEnd) },

@@ -45,6 +45,8 @@ export async function main(args: string[]): Promise<number> {
   const bar = inputs.some((i) => i.fromFolder) ? progress(inputs.length) : undefined;
   const failed: string[] = [...unreadable];
   const rows: string[][] = [];
+  /** Model versions that answered (one, unless a service was redeployed mid-run). */
+  const models = new Set<string>();
   for (const path of unreadable) {
     emit(options.json === true, rows, path, undefined, describeError(new Deno.errors.NotFound()));
   }
@@ -52,6 +54,7 @@ export async function main(args: string[]): Promise<number> {
     try {
       const bytes = await Deno.readFile(input.path);
       const result = await runner.classify(bytes, topK);
+      models.add(result.model);
       emit(options.json === true, rows, input.path, result);
     } catch (error) {
       failed.push(input.path);
@@ -61,6 +64,8 @@ export async function main(args: string[]): Promise<number> {
   }
   bar?.done();
   if (!options.json) printTable(rows);
+  // The table has no model column (JSON lines carry `model`): say once which model answered.
+  if (!options.json && models.size > 0) console.error(`Answered by model ${[...models].join(", ")}`);
   if (failed.length > 0) {
     console.error(`Could not classify ${failed.length} of ${inputs.length + unreadable.length}: ${failed.join(", ")}`);
     return 1;

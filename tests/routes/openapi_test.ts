@@ -172,5 +172,27 @@ Deno.test("GET / serves the try-it page with only local assets and labelled cont
   }
   assert.match(page, /role="status" aria-live="polite"/);
   const script = await (await app.request("/app.js")).text();
-  assert.doesNotMatch(script, /https?:\/\//, "the page script loads nothing from elsewhere");
+  // The SVG namespace is a name, not a URL anything is fetched from.
+  assert.doesNotMatch(
+    script.replaceAll('"http://www.w3.org/2000/svg"', ""),
+    /https?:\/\//,
+    "the page script loads nothing from elsewhere",
+  );
+});
+
+Deno.test("GET /joint_map.json serves the models folder's map, 404 problem+json without one", async () => {
+  const { app } = fakeApp();
+  const res = await app.request("/joint_map.json");
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "application/json");
+  assert.equal((await res.json()).format, "amodal-joint-map/1");
+  const empty = await Deno.makeTempDir();
+  try {
+    const bare = fakeApp({ modelsDir: empty }).app;
+    const missing = await bare.request("/joint_map.json");
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get("content-type"), "application/problem+json");
+  } finally {
+    await Deno.remove(empty);
+  }
 });

@@ -38,6 +38,8 @@ export function lyingWavs(): LyingFile[] {
     { name: "wav 10 MHz", body: buildWav({ ...pcm, rate: 10_000_000 }), expect: UNDECODABLE },
     { name: "wav 0 bits per sample", body: buildWav({ ...pcm, bits: 0 }), expect: UNDECODABLE },
     { name: "wav 12 bits per sample", body: buildWav({ ...pcm, bits: 12 }) },
+    // 7 bits per sample makes block align 7/8 -> 0: the header contradicts itself (not decoded as silence).
+    { name: "wav 7 bits per sample, block align 0", body: buildWav({ ...pcm, bits: 7 }), expect: UNDECODABLE },
     { name: "wav fmt chunk declaring 4 GiB", body: hugeFmt, expect: UNDECODABLE },
     // Encodings outside the fast path go to ffmpeg: its probe must catch the same lies.
     { name: "wav A-law at 10 MHz", body: buildWav({ ...pcm, formatTag: 6, bits: 8, rate: 10_000_000 }) },

@@ -39,6 +39,27 @@ Deno.test("deno task fuzz (shortened) finds no 5xx, hang or crash", async () => 
   assert.ok(statuses.every((s) => s === "200" || /^4\d\d$/.test(s)), `statuses ${statuses}`);
 });
 
+Deno.test("deno task fuzz --target batch (shortened) finds no 5xx, item 5xx, hang or crash", async () => {
+  const { code, summary, log } = await task("fuzz", [
+    "--target",
+    "batch",
+    "--count",
+    "30",
+    "--seconds",
+    "60",
+    "--seed",
+    "11",
+    "--out",
+    ".cache/fuzz/test-findings",
+  ]);
+  assert.equal(code, 0, log.slice(-2000));
+  assert.equal(summary.findings, 0);
+  assert.equal(summary.target, "batch");
+  const items = Object.keys(summary.itemStatuses as object);
+  assert.ok(items.length > 0, "no batch item was answered");
+  assert.ok(items.every((s) => s === "200" || /^4\d\d$/.test(s)), `item statuses ${items}`);
+});
+
 Deno.test("deno task soak (shortened) has no errors other than 503", async () => {
   const { code, summary, log } = await task("soak", ["--requests", "120", "--concurrency", "8", "--seconds", "300"]);
   assert.equal(code, 0, log.slice(-2000));

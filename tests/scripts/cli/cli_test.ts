@@ -75,6 +75,12 @@ Deno.test("deno task embed: .npy that NumPy reads, and --url on a running servic
     assert.equal(remote.code, 0, remote.stderr);
     const lines = remote.stdout.trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.file), files);
+    // The table names no model per row: the CLI says once which model answered.
+    const table = await cli("scripts/cli/classify.ts", ["--url", service.url, dir]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^file\s+modality\s+label\s+score\s+next\n/);
+    assert.equal(table.stdout.trim().split("\n").length, 5);
+    assert.match(table.stderr, /Answered by model \S+/);
     if (await pythonHas("numpy")) {
       const out = await new Deno.Command(PYTHON, {
         args: [
