@@ -383,7 +383,7 @@ def main():
     ap.add_argument("--reports", default=os.path.join(REPO, "reports", "presence"))
     ap.add_argument("--fixture", default=os.path.join(REPO, "tests", "fixtures", "presence", "parity.json"))
     ap.add_argument("--all-levers", action="store_true",
-                    help="also round 2's embedding probes and the deeper-calibrated allowance (~20 min more)")
+                    help="also round 2's embedding probes and the deeper-calibrated allowance, at C = 1 (~20 min more)")
     args = ap.parse_args()
 
     classes = class_groups()
@@ -396,6 +396,11 @@ def main():
                      else "corpus" if r["positive"] else "negatives")
     ablation_features(rows, classes)
     manifest = json.load(open(os.path.join(REPO, "models", "manifest.json")))
+    # The evidence's top_score came from the head of the joint model that scored it: it must be the deployed one.
+    stale = {r.get("jointVersion") for r in rows} - {manifest["version"]}
+    if stale:
+        sys.exit(f"{args.evidence} holds records scored by joint model(s) {sorted(map(str, stale))}, not the deployed "
+                 f"{manifest['version']}: run scripts/presence/extract.ts first (it re-extracts those)")
 
     card = {
         "format": "amodal-presence/2",
@@ -464,11 +469,11 @@ def main():
         levers["gradient boosting (depth 3, 150 trees)"] = evaluate(sub, names, C="gbm")
         for target in (0.015, 0.02):
             levers[f"fixed inner allowance {target:.1%}"] = evaluate(sub, names, target=target)
-        if args.all_levers:  # round 2's slow probes (~20 min more): their rows are in docs/training.md
+        if args.all_levers:  # round 2's slow probes (~20 min more), at round 2's C = 1: their rows are in docs/training.md
             for field in (["embedding", "embeddingMax", "joint"] if modality == "audio" else ["embedding", "joint"]):
                 for k in (32, 64, 128):
-                    levers[f"plus {field} PCA{k}"] = evaluate(sub, names, embedding=field, k=k)
-            levers["allowance calibrated one level deeper"] = evaluate(sub, names, calibrated=True)
+                    levers[f"plus {field} PCA{k} (C = 1)"] = evaluate(sub, names, embedding=field, k=k, C=1.0)
+            levers["allowance calibrated one level deeper (C = 1)"] = evaluate(sub, names, calibrated=True, C=1.0)
         m["ablations"] = {k: {**rates(sub, p),
                               **({"foldThresholds": [round(t, 4) for t in ts], "foldC": cs} if ts else {}),
                               "byNegativeCategory": {c: v["noInstrument"] for c, v in by(
@@ -527,7 +532,7 @@ def main():
                        **{k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in metrics.items()
                           if k in ("audio", "image")},
                        "report": "reports/presence/metrics.json",
-                       "rebuild": "npx --yes deno@2.9.6 run -A scripts/presence/extract.ts && "
+                       "rebuild": "npx --yes deno@2.9.6 run --lock=deno.lock -A scripts/presence/extract.ts && "
                                   "/usr/bin/python3 scripts/presence/train.py"}
     with open(args.out, "w") as f:
         json.dump(card, f, indent=1, allow_nan=False)
