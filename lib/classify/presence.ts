@@ -433,4 +433,4 @@ export async function loadPresence(
 
 /** The commands that rebuild `presence.json` for the deployed joint space. */
 export const PRESENCE_REBUILD =
-  "npx --yes deno@2.9.6 run -A scripts/presence/extract.ts && /usr/bin/python3 scripts/presence/train.py";
+  "npx --yes deno@2.9.6 run --lock=deno.lock -A scripts/presence/extract.ts && /usr/bin/python3 scripts/presence/train.py";

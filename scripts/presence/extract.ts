@@ -6,10 +6,11 @@
  * what the presence stage sees: pooled encoder scores, signal level, length, image size and
  * flatness, the forest's top score, with source, group and category.
  *
- * Output: `.cache/presence/evidence.jsonl` (resumable: ids already there are skipped). Then
+ * Output: `.cache/presence/evidence.jsonl` (resumable: ids already there are skipped, unless their record
+ * format or the joint model that scored them is not the deployed one, so a new head needs no clean-up). Then
  * `/usr/bin/python3 scripts/presence/train.py` fits and writes `models/presence.json`.
  *
- * Usage: `deno run -A scripts/presence/extract.ts [--audio N] [--images N]` (N: corpus items per
+ * Usage: `deno run --lock=deno.lock -A scripts/presence/extract.ts [--audio N] [--images N]` (N: corpus items per
  * modality, default 500 each).
  *
  * @module
@@ -252,9 +253,9 @@ const ICONS_PER_SET = 28;
  * Version of an evidence record. 2: adds the encoder embedding pooled by mean (`embedding`, and
  * `embeddingMax` for audio) and the translated 128-d joint vector (`joint`); 3: audio `mainsRatio` and
  * `logKurtosis` (lib/classify/presence.ts); 4: `mainsRatio` as a fraction of the energy; 5: image
- * `whiteFraction`.
+ * `whiteFraction`; 6: `jointVersion`, the joint model whose head gave `topScore`.
  */
-const RECORD_FORMAT = 5;
+const RECORD_FORMAT = 6;
 
 /**
  * Natural log of the samples' kurtosis (mean x^4 over squared mean x^2): 1.1 for Gaussian noise,
@@ -378,11 +379,16 @@ async function main() {
   const outPath = join(outDir, "evidence.jsonl");
   await Deno.mkdir(outDir, { recursive: true });
   const done = new Set<string>();
+  // Loaded before the resume check: records scored by another joint model carry another head's top score.
+  const joint = await loadJointSpace(config.modelsDir, { threads: 1 });
   try {
-    // Records of an older format lack what train.py now reads: drop them and extract those items again.
-    const kept = (await Deno.readTextFile(outPath)).split("\n").filter((line) =>
-      line && JSON.parse(line).format === RECORD_FORMAT
-    );
+    // Records of an older format lack what train.py now reads, and records of another joint model have another head's
+    // `topScore`: drop them and extract those items again.
+    const kept = (await Deno.readTextFile(outPath)).split("\n").filter((line) => {
+      if (!line) return false;
+      const record = JSON.parse(line);
+      return record.format === RECORD_FORMAT && record.jointVersion === joint.version;
+    });
     for (const line of kept) done.add(JSON.parse(line).id);
     await Deno.writeTextFile(outPath, kept.map((line) => line + "\n").join(""));
   } catch { /* first run */ }
@@ -406,7 +412,6 @@ async function main() {
     audio: { card: audioEnc.card, session: await createSession(audioEnc.onnxPath, runtime) },
     image: { card: imageEnc.card, session: await createSession(imageEnc.onnxPath, runtime) },
   };
-  const joint = await loadJointSpace(config.modelsDir, runtime);
   const out = await Deno.open(outPath, { append: true, create: true });
   const round = (v: Float32Array, digits = 5) => Array.from(v, (x) => Number(x.toPrecision(digits)));
   const started = performance.now();
@@ -450,6 +455,7 @@ async function main() {
       const { bytes: _b, ...meta } = item;
       const line = {
         format: RECORD_FORMAT,
+        jointVersion: joint.version,
         ...meta,
         topScore: proba[top],
         topLabel: joint.labels[top],

@@ -85,6 +85,25 @@ TARGET = 0.02  # the issue's target: false "no instrument" on held-out instrumen
 ALLOWANCES = [0.005, 0.01, 0.015, 0.02, 0.025, 0.03]
 FOLDS = 5
 SEED = 1234
+# Inverse regularisation strengths the logistic model chooses from (round 3): each fit's C is the one whose
+# group-wise out-of-fold scores of its own training items catch the most negatives at the TARGET_DEV threshold,
+# so the choice sees only training groups (inside the nested evaluation: the outer fold's training groups).
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+# Round-3 ablation features (ImageNet and AudioSet class scores the served model does not read), see
+# ablation_features(); like ABLATION_FEATURES, computed here from the evidence only.
+IMAGENET_GROUPS = {  # line ranges of imagenet_labels.txt (0 = background), ImageNet's own class order
+    "animal": (1, 399), "food": (924, 971), "nature": (971, 982), "people": (982, 985), "plant": (985, 1001),
+}
+IMAGENET_SCREENS = [  # screens, keyboards, printed matter: the real-photo and icon negatives' usual top classes
+    "cellular telephone", "computer keyboard", "desktop computer", "hand-held computer", "iPod", "laptop", "monitor",
+    "mouse, computer", "notebook, notebook", "remote control", "screen, CRT", "space bar", "television",
+    "typewriter keyboard", "web site", "comic book", "crossword", "jigsaw", "envelope", "book jacket", "menu",
+    "street sign",
+]
+AUDIO_CONFUSERS = {  # YAMNet classes of the negatives the model lets through most (round-2 breakdown)
+    "speech": "Speech", "hum": "Hum", "buzz": "Buzz", "click": "Clicking", "tick": "Tick", "bird": "Bird",
+    "animal": "Animal",
+}
 
 
 def subtree(ontology, names):
@@ -146,6 +165,47 @@ def features(row, classes):
     return out
 
 
+def ablation_features(rows, classes):
+    """Round-3 candidate features (class scores the served model does not read), into each row's features.
+
+    Image: logit of the summed probability per ImageNet superclass (IMAGENET_GROUPS, screens and print, the rest),
+    logit of the best instrument class, log(1 + rank of the best instrument class among the 1000), the log ratio of
+    the best instrument to the best other class, entropy at temperature 4. Audio: logit of the window-mean score of
+    each AUDIO_CONFUSERS class, and the logit margin of the best music class (instrument, music, singing) over the
+    best other class (window mean, and loudest window)."""
+    labels = [line.rstrip("\n") for line in open(os.path.join(SHARED, "weights", "imagenet_labels.txt")) if line.strip()]
+    inst = np.array(classes["image"]["instrument"])
+    groups = {g: np.arange(a, b) for g, (a, b) in IMAGENET_GROUPS.items()}
+    groups["screens"] = np.array([i for i, n in enumerate(labels) if any(n.startswith(p) for p in IMAGENET_SCREENS)])
+    known = np.concatenate([inst, *groups.values()])
+    others = np.setdiff1d(np.arange(1, len(labels)), inst)
+    with open(os.path.join(SHARED, "weights", "yamnet_class_map.csv"), newline="") as f:
+        names = [row["display_name"] for row in csv.DictReader(f)]
+    confusers = {k: names.index(v) for k, v in AUDIO_CONFUSERS.items()}
+    music = np.array(sorted(set(classes["audio"]["instrument"]) | set(classes["audio"]["music"])
+                            | set(classes["audio"]["singing"])))
+    non_music = np.setdiff1d(np.arange(len(names)), music)
+    for r in rows:
+        f = r["features"]
+        if r["modality"] == "image":
+            p = np.asarray(r["scores"], dtype=np.float64)
+            for g, cols in groups.items():
+                f[f"imagenet_{g}_sum"] = float(logit(p[cols].sum()))
+            f["imagenet_rest_sum"] = float(logit(max(0.0, 1 - p[known].sum() - p[0])))
+            f["instrument_best"] = float(logit(p[inst].max()))
+            f["instrument_rank"] = float(np.log1p(np.flatnonzero(np.isin(np.argsort(-p), inst))[0]))
+            f["instrument_margin"] = float(np.log(p[inst].max() + 1e-6) - np.log(p[others].max() + 1e-6))
+            q = np.exp(np.log(np.clip(p, 1e-8, 1)) / 4)
+            q /= q.sum()
+            f["entropy_t4"] = float(-(q * np.log(q)).sum())
+        else:
+            mean, mx = np.asarray(r["scoresMean"]), np.asarray(r["scoresMax"])
+            for k, i in confusers.items():
+                f[f"class_{k}_mean"] = float(logit(mean[i]))
+            f["music_margin_mean"] = float(logit(mean[music].max()) - logit(mean[non_music].max()))
+            f["music_margin_max"] = float(logit(mx[music].max()) - logit(mx[non_music].max()))
+
+
 def rule(row):
     r = RULES[row["modality"]]
     if row["modality"] == "audio":
@@ -159,14 +219,21 @@ def rule(row):
     return None
 
 
-def fit(X, y, E=None, k=None):
-    """Standardised logistic model; with E, the embedding's first k principal components join X."""
+def fit(X, y, E=None, k=None, C=1.0):
+    """Standardised logistic model (inverse regularisation C; "gbm": gradient boosting instead, an ablation);
+    with E, the embedding's first k principal components join X."""
     pca = None
     if E is not None:
         pca = PCA(n_components=k, random_state=SEED).fit(E)
         X = np.hstack([X, pca.transform(E)])
     scaler = StandardScaler().fit(X)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(scaler.transform(X), y)
+    if C == "gbm":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        weight = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))  # balanced, as the logistic model
+        model = HistGradientBoostingClassifier(max_depth=3, max_iter=150, learning_rate=0.05, min_samples_leaf=20,
+                                               random_state=SEED).fit(scaler.transform(X), y, sample_weight=weight)
+        return scaler, model, pca
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(scaler.transform(X), y)
     return scaler, model, pca
 
 
@@ -191,15 +258,31 @@ def take(E, idx):
     return None if E is None else E[idx]
 
 
-def oof_scores(X, y, groups, seed, E=None, k=None):
+def oof_scores(X, y, groups, seed, E=None, k=None, C=1.0):
     out = np.zeros(len(y))
     cv = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for tr, te in cv.split(X, y, groups):
-        out[te] = prob(fit(X[tr], y[tr], take(E, tr), k), X[te], take(E, te))
+        out[te] = prob(fit(X[tr], y[tr], take(E, tr), k, C), X[te], take(E, te))
     return out
 
 
-def calibrated_threshold(X, y, groups, seed):
+def select_c(X, y, groups, seed, target=TARGET_DEV, E=None, k=None, grid=C_GRID):
+    """C of grid whose group-wise out-of-fold scores on these items catch the most negatives at the threshold
+    chosen on those same scores (target allowance); ties keep the smaller C.
+
+    Returns (C, threshold, out-of-fold scores). Sees only the items given: inside evaluate(), an outer fold's
+    training groups."""
+    best = None
+    for C in grid:
+        scores = oof_scores(X, y, groups, seed, E, k, C)
+        t = choose_threshold(scores, y, target)
+        caught = float((scores[y == 0] < t).mean())
+        if best is None or caught > best[0] + 1e-12:
+            best = (caught, C, t, scores)
+    return best[1], best[2], best[3]
+
+
+def calibrated_threshold(X, y, groups, seed, C=1.0):
     """Threshold at an allowance chosen on these (training) groups alone.
 
     A fixed allowance (e.g. 1 % of the inner out-of-fold instrument items below the threshold)
@@ -215,22 +298,24 @@ def calibrated_threshold(X, y, groups, seed):
     positives = 0
     cv = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed + 2)
     for tr, te in cv.split(X, y, groups):
-        inner = oof_scores(X[tr], y[tr], groups[tr], seed + 3)
-        held = prob(fit(X[tr], y[tr]), X[te])[y[te] == 1]
+        inner = oof_scores(X[tr], y[tr], groups[tr], seed + 3, C=C)
+        held = prob(fit(X[tr], y[tr], C=C), X[te])[y[te] == 1]
         positives += len(held)
         for a in ALLOWANCES:
             missed[a] += int((held < choose_threshold(inner, y[tr], a)).sum())
     realised = {a: missed[a] / max(1, positives) for a in ALLOWANCES}
     allowance = max([a for a in ALLOWANCES if realised[a] <= TARGET], default=ALLOWANCES[0])
-    return choose_threshold(oof_scores(X, y, groups, seed + 1), y, allowance), allowance, realised
+    return choose_threshold(oof_scores(X, y, groups, seed + 1, C=C), y, allowance), allowance, realised
 
 
 def evaluate(rows, names, seed=SEED, embedding=None, k=None, group=lambda r: r["group"], target=TARGET_DEV,
-             calibrated=False):
+             calibrated=False, C="select"):
     """Nested group-wise CV: per-item held-out score and decision (rules included).
 
     embedding: evidence field whose first k principal components join the features (an ablation);
-    group: the split unit of a row; target: the inner folds' false "no instrument" allowance.
+    group: the split unit of a row; target: the inner folds' false "no instrument" allowance;
+    C: "select" (the served rule: chosen per outer fold on its inner folds, select_c), a number, or "gbm".
+    Returns (scores, decisions, thresholds, Cs) with one threshold and C per outer fold.
     """
     y = np.array([r["positive"] for r in rows])
     groups = np.array([group(r) for r in rows])
@@ -239,19 +324,25 @@ def evaluate(rows, names, seed=SEED, embedding=None, k=None, group=lambda r: r["
     E = np.array([r[embedding] for r in rows], dtype=np.float64) if embedding else None
     score = np.zeros(len(rows))
     present = np.zeros(len(rows), dtype=bool)
-    thresholds = []
+    thresholds, cs = [], []
     outer = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for tr, te in outer.split(X, y, groups):
         tr = tr[~ruled[tr]]
-        inner = oof_scores(X[tr], y[tr], groups[tr], seed + 1, take(E, tr), k)
-        t = (calibrated_threshold(X[tr], y[tr], groups[tr], seed)[0] if calibrated
-             else choose_threshold(inner, y[tr], target))
-        score[te] = prob(fit(X[tr], y[tr], take(E, tr), k), X[te], take(E, te))
+        if C == "select":
+            c, t, _ = select_c(X[tr], y[tr], groups[tr], seed + 1, target, take(E, tr), k)
+        else:
+            c = C
+            inner = oof_scores(X[tr], y[tr], groups[tr], seed + 1, take(E, tr), k, c)
+            t = choose_threshold(inner, y[tr], target)
+        if calibrated:
+            t = calibrated_threshold(X[tr], y[tr], groups[tr], seed, c)[0]
+        score[te] = prob(fit(X[tr], y[tr], take(E, tr), k, c), X[te], take(E, te))
         present[te] = score[te] >= t
         thresholds.append(t)
+        cs.append(c)
     score[ruled] = 0.0
     present[ruled] = False
-    return score, present, thresholds
+    return score, present, thresholds, cs
 
 
 def rates(rows, present):
@@ -291,6 +382,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "models", "presence.json"))
     ap.add_argument("--reports", default=os.path.join(REPO, "reports", "presence"))
     ap.add_argument("--fixture", default=os.path.join(REPO, "tests", "fixtures", "presence", "parity.json"))
+    ap.add_argument("--all-levers", action="store_true",
+                    help="also round 2's embedding probes and the deeper-calibrated allowance, at C = 1 (~20 min more)")
     args = ap.parse_args()
 
     classes = class_groups()
@@ -301,7 +394,13 @@ def main():
         r["rule"] = rule(r)
         r["kind"] = ("generated" if r["source"] == "generated" else "icon" if r["source"].startswith("iconify:")
                      else "corpus" if r["positive"] else "negatives")
+    ablation_features(rows, classes)
     manifest = json.load(open(os.path.join(REPO, "models", "manifest.json")))
+    # The evidence's top_score came from the head of the joint model that scored it: it must be the deployed one.
+    stale = {r.get("jointVersion") for r in rows} - {manifest["version"]}
+    if stale:
+        sys.exit(f"{args.evidence} holds records scored by joint model(s) {sorted(map(str, stale))}, not the deployed "
+                 f"{manifest['version']}: run scripts/presence/extract.ts first (it re-extracts those)")
 
     card = {
         "format": "amodal-presence/2",
@@ -311,19 +410,21 @@ def main():
         "rules": RULES,
     }
     metrics = {"evaluation": "nested group-wise 5-fold CV (StratifiedGroupKFold, seed %d); thresholds from inner folds "
-                             "at <= %.0f %% false 'no instrument' on held-out instrument items" % (SEED, TARGET_DEV * 100)}
+                             "at <= %.0f %% false 'no instrument' on held-out instrument items, the logistic model's C chosen there too "
+                             "(select_c, grid %s)" % (SEED, TARGET_DEV * 100, list(C_GRID))}
     os.makedirs(args.reports, exist_ok=True)
     figure_data = {}
     heldout = []
     for modality, names in (("audio", AUDIO_FEATURES), ("image", IMAGE_FEATURES)):
         sub = [r for r in rows if r["modality"] == modality]
-        score, present, thresholds = evaluate(sub, names)
+        score, present, thresholds, fold_c = evaluate(sub, names)
         heldout.extend({"id": r["id"], "modality": modality, "source": r["source"], "group": r["group"],
                         "category": r["category"], "instrument": r["positive"], "score": round(float(s), 6),
                         "saysNoInstrument": int(not p), "rule": r["rule"] or ""}
                        for r, s, p in zip(sub, score, present))
         m = rates(sub, present)
         m["foldThresholds"] = [round(t, 4) for t in thresholds]
+        m["foldC"] = fold_c
         m["byRule"] = {k: sum(1 for r in sub if r["rule"] == k) for k in {r["rule"] for r in sub if r["rule"]}}
         m["byKind"] = {k: rates([r for r in sub if r["kind"] == k], present[[r["kind"] == k for r in sub]])
                        for k in sorted({r["kind"] for r in sub})}
@@ -333,36 +434,54 @@ def main():
                                    "source")
         m["byInstrumentSource"] = by([r for r in sub if r["positive"]], present[[bool(r["positive"]) for r in sub]],
                                      "source")
+        # The served rule at two more outer-fold seeds: how much the numbers move with the fold assignment.
+        m["otherSeeds"] = {}
+        for seed in (99, 7):
+            _, p, _, _ = evaluate(sub, names, seed=seed)
+            m["otherSeeds"][str(seed)] = rates(sub, p)
         # Ablation: without the forest's own top score (the one feature tied to the served forest).
         other = [n for n in names if n != "top_score"]
-        _, present_nt, _ = evaluate(sub, other)
+        _, present_nt, _, _ = evaluate(sub, other)
         m["withoutTopScore"] = rates(sub, present_nt)
-        # Levers tried in round 2 (issue 18), each under the same nested evaluation.
-        ablations = {}
-        # The round-1 feature set on the round-2 data, and the features tried and left out.
+        # Levers (issue 18), each under the same nested evaluation (C chosen on inner folds unless it says so).
+        levers = {}
+        levers["round 2's fit (C = 1)"] = evaluate(sub, names, C=1.0)
+        levers["without top_score (head-independent)"] = (None, present_nt, None, None)
         if modality == "audio":
-            _, p, _ = evaluate(sub, [n for n in names if n != "mains_hum"])
-            ablations["round 1 features (without mains_hum)"] = p
+            levers["round 1 features (without mains_hum)"] = evaluate(sub, [n for n in names if n != "mains_hum"])
+            levers["plus confuser classes (Speech, Hum, Buzz, Clicking, Tick, Bird, Animal)"] = evaluate(
+                sub, names + [f"class_{k}_mean" for k in AUDIO_CONFUSERS])
+            levers["plus music-vs-other margin (mean, loudest window)"] = evaluate(
+                sub, names + ["music_margin_mean", "music_margin_max"])
+        else:
+            levers["plus ImageNet superclass masses"] = evaluate(
+                sub, names + [f"imagenet_{g}_sum" for g in [*IMAGENET_GROUPS, "screens", "rest"]])
+            levers["without top_score, plus superclass masses"] = evaluate(
+                sub, other + [f"imagenet_{g}_sum" for g in [*IMAGENET_GROUPS, "screens", "rest"]])
+            levers["plus best instrument class"] = evaluate(sub, names + ["instrument_best"])
+            levers["plus best instrument class's rank"] = evaluate(sub, names + ["instrument_rank"])
+            levers["plus instrument-vs-other margin"] = evaluate(sub, names + ["instrument_margin"])
+            levers["plus entropy at temperature 4"] = evaluate(sub, names + ["entropy_t4"])
         for extra in ABLATION_FEATURES[modality]:
-            _, p, _ = evaluate(sub, names + [extra])
-            ablations[f"plus {extra}"] = p
+            levers[f"plus {extra}"] = evaluate(sub, names + [extra])
         if modality == "image":
-            _, p, _ = evaluate(sub, names + ABLATION_FEATURES["image"])
-            ablations["plus white_fraction and instrument_sum_white"] = p
-        for field in (["embedding", "embeddingMax", "joint"] if modality == "audio" else ["embedding", "joint"]):
-            for k in (32, 64, 128):
-                _, p, _ = evaluate(sub, names, embedding=field, k=k)
-                ablations[f"plus {field} PCA{k}"] = p
+            levers["plus white_fraction and instrument_sum_white"] = evaluate(sub, names + ABLATION_FEATURES["image"])
+        levers["gradient boosting (depth 3, 150 trees)"] = evaluate(sub, names, C="gbm")
         for target in (0.015, 0.02):
-            _, p, _ = evaluate(sub, names, target=target)
-            ablations[f"fixed inner allowance {target:.1%}"] = p
-        _, p, _ = evaluate(sub, names, calibrated=True)
-        ablations["allowance calibrated one level deeper"] = p
-        m["ablations"] = {k: {**rates(sub, p), "byNegativeCategory": {c: v["noInstrument"] for c, v in by(
-            [r for r in sub if not r["positive"]], p[[not r["positive"] for r in sub]], "category").items()}}
-            for k, p in ablations.items()}
+            levers[f"fixed inner allowance {target:.1%}"] = evaluate(sub, names, target=target)
+        if args.all_levers:  # round 2's slow probes (~20 min more), at round 2's C = 1: their rows are in docs/training.md
+            for field in (["embedding", "embeddingMax", "joint"] if modality == "audio" else ["embedding", "joint"]):
+                for k in (32, 64, 128):
+                    levers[f"plus {field} PCA{k} (C = 1)"] = evaluate(sub, names, embedding=field, k=k, C=1.0)
+            levers["allowance calibrated one level deeper (C = 1)"] = evaluate(sub, names, calibrated=True, C=1.0)
+        m["ablations"] = {k: {**rates(sub, p),
+                              **({"foldThresholds": [round(t, 4) for t in ts], "foldC": cs} if ts else {}),
+                              "byNegativeCategory": {c: v["noInstrument"] for c, v in by(
+                                  [r for r in sub if not r["positive"]], p[[not r["positive"] for r in sub]],
+                                  "category").items()}}
+                          for k, (_, p, ts, cs) in levers.items()}
         # Stricter split: every instrument source held out whole (the corpus's leave-one-source-out view).
-        _, p_src, _ = evaluate(sub, names, group=lambda r: ("source:" + r["source"]) if r["positive"] else r["group"])
+        _, p_src, _, _ = evaluate(sub, names, group=lambda r: ("source:" + r["source"]) if r["positive"] else r["group"])
         m["instrumentSourcesHeldOut"] = rates(sub, p_src)
         m["instrumentSourcesHeldOut"]["byInstrumentSource"] = by(
             [r for r in sub if r["positive"]], p_src[[bool(r["positive"]) for r in sub]], "source")
@@ -371,6 +490,9 @@ def main():
         for k, v in m["ablations"].items():
             print(f"  ablation {k}: {v['falseNoInstrument']:.2%} / {v['noInstrumentOnNegatives']:.2%}")
         m["curve"] = {"columns": ["threshold", "falseNoInstrument", "noInstrumentOnNegatives"], "points": curve(sub, score)}
+        # The ceiling of these held-out scores: the best threshold chosen on them (an oracle, not a rule).
+        m["oracleAtTarget"] = max((pt for pt in m["curve"]["points"] if pt[1] <= TARGET), key=lambda pt: pt[2])
+        print(f"  other seeds: {m['otherSeeds']}; oracle at <= 2 % false: {m['oracleAtTarget']}")
         figure_data[modality] = (m["curve"]["points"], m["falseNoInstrument"], m["noInstrumentOnNegatives"],
                                  {k: (v["falseNoInstrument"], v["noInstrumentOnNegatives"])
                                   for k, v in m["ablations"].items() if not k.startswith("plus embeddingMax")})
@@ -380,8 +502,8 @@ def main():
         X = np.array([[r["features"][n] for n in names] for r in keep])
         y = np.array([r["positive"] for r in keep])
         g = np.array([r["group"] for r in keep])
-        threshold = choose_threshold(oof_scores(X, y, g, SEED + 1), y)
-        scaler, model, _ = fit(X, y)
+        c, threshold, _ = select_c(X, y, g, SEED + 1)
+        scaler, model, _ = fit(X, y, C=c)
         card[modality] = {
             "features": names,
             "mean": [round(float(v), 6) for v in scaler.mean_],
@@ -391,7 +513,7 @@ def main():
             "threshold": round(threshold, 6),
         }
         m["training"] = {
-            "items": len(sub), "instrumentItems": int(sum(r["positive"] for r in sub)),
+            "C": c, "items": len(sub), "instrumentItems": int(sum(r["positive"] for r in sub)),
             "negativeItems": int(sum(1 - r["positive"] for r in sub)),
             "groups": len({r["group"] for r in sub}),
             "sources": sorted({r["source"] for r in sub}),
@@ -410,7 +532,7 @@ def main():
                        **{k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in metrics.items()
                           if k in ("audio", "image")},
                        "report": "reports/presence/metrics.json",
-                       "rebuild": "npx --yes deno@2.9.6 run -A scripts/presence/extract.ts && "
+                       "rebuild": "npx --yes deno@2.9.6 run --lock=deno.lock -A scripts/presence/extract.ts && "
                                   "/usr/bin/python3 scripts/presence/train.py"}
     with open(args.out, "w") as f:
         json.dump(card, f, indent=1, allow_nan=False)
@@ -447,7 +569,7 @@ def plot(data, path):
         ax.set_ylabel('false "no instrument" on instrument items (%)')
         ax.set_title(modality)
         ax.set_ylim(0, 8)
-        ax.set_xlim(25, 100.5)
+        ax.set_xlim(5, 100.5)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=5.5, loc="upper left")
     fig.suptitle("Presence trade-off (nested group-wise CV; hard rules included); x: levers tried, "

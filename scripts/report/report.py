@@ -17,6 +17,7 @@ sys.path.insert(0, HERE)
 
 import figures  # noqa: E402
 import loso_section  # noqa: E402
+import presence_section  # noqa: E402
 from figures import test_name  # noqa: E402
 from ontology import LABEL_NODES  # noqa: E402
 
@@ -352,6 +353,14 @@ def main():
             with open(levers) as f:
                 loso["levers"] = loso_section.levers_block(json.load(f))
         L += ["## 6." + line[2:] if line.startswith("## ") else line for line in loso_section.write(loso, out)]
+    # 7. (6. without the leave-one-source-out section) Presence ("no instrument"), from scripts/presence/train.py's reports/presence/metrics.json.
+    presence_dir = os.path.join(HERE, "..", "..", "reports", "presence")
+    if not cfg.get("smoke") and os.path.exists(os.path.join(presence_dir, "metrics.json")):
+        with open(os.path.join(presence_dir, "metrics.json")) as f:
+            presence = json.load(f)
+        n = 1 + max(int(line[3:].split(".")[0]) for line in L if line[:3] == "## " and line[3:4].isdigit())
+        L += [f"## {n}." + line[2:] if line.startswith("## ") else line
+              for line in presence_section.write(presence, out, os.path.join(presence_dir, "tradeoff.png"))]
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(L))
     # The README's headline block (scripts/report/main.ts copies it between its markers).

@@ -1,0 +1,31 @@
+/**
+ * scripts/report/presence_section.py: the report's presence section ("no instrument", issue 18) from the
+ * committed reports/presence/metrics.json: the served point per modality, the trade-off figure, the levers.
+ */
+import assert from "node:assert/strict";
+import { py, pythonHas } from "./_python.ts";
+
+Deno.test({
+  name: "presence_section.write() has the served point, the trade-off figure and every lever",
+  ignore: !await pythonHas("numpy"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const out = await py(`
+import presence_section
+metrics = json.load(open("reports/presence/metrics.json"))
+lines = presence_section.write(metrics, ${JSON.stringify(dir)}, "reports/presence/tradeoff.png")
+print(json.dumps({"lines": lines, "levers": {m: list(metrics[m]["ablations"]) for m in ("audio", "image")}}))
+`) as { lines: string[]; levers: Record<string, string[]> };
+      const text = out.lines.join("\n");
+      assert.match(out.lines[0]!, /^## Presence/);
+      assert.match(text, /\| audio \| \d+\.\d % \(500\)/);
+      assert.match(text, /\| image \| \d+\.\d % \(653\)/);
+      assert.match(text, /!\[presence trade-off\]\(presence_tradeoff\.png\)/);
+      for (const lever of [...out.levers.audio!, ...out.levers.image!]) assert.ok(text.includes(`| ${lever} |`), lever);
+      assert.ok((await Deno.stat(`${dir}/presence_tradeoff.png`)).size > 10_000);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
