@@ -41,6 +41,8 @@ export interface MemoryBudgetOptions {
    * @default 2
    */
   bodyCopies?: number;
+  /** Told the bytes a request gave back once it was answered (its buffers are garbage then). @default none */
+  onRelease?: (bytes: number) => void;
 }
 
 /** Bytes taken at a time while a body of unknown length streams in. */
@@ -130,6 +132,7 @@ export function memoryBudget(options: MemoryBudgetOptions): MiddlewareHandler {
         }
       }
       const body = buffer ? buffer.subarray(0, size) : concat(chunks.splice(0), size);
+      buffer = undefined; // the Request's stream holds the only reference, so the route's read frees it
       c.req.raw = new Request(raw, { body: oneChunk(body), duplex: "half" } as RequestInit);
     } catch (error) {
       budget.give(held);
@@ -139,6 +142,7 @@ export function memoryBudget(options: MemoryBudgetOptions): MiddlewareHandler {
       await next();
     } finally {
       budget.give(held);
+      options.onRelease?.(held);
     }
   };
 }
