@@ -46,7 +46,9 @@ if (Deno.args[0] === "--make-inputs") {
   await Deno.writeFile(join(cache, "flac-30s-48k"), await encodeAudio(mono, 48_000, "flac"));
   Deno.exit(0);
 }
-await new Deno.Command(Deno.execPath(), { args: ["run", "-A", new URL(import.meta.url).pathname, "--make-inputs"] })
+await new Deno.Command(Deno.execPath(), {
+  args: ["run", "--lock=deno.lock", "-A", new URL(import.meta.url).pathname, "--make-inputs"],
+})
   .output();
 const inputs = [];
 for (

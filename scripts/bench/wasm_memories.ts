@@ -58,7 +58,7 @@ WebAssembly.Instance = class TrackedInstance extends Instance {
 const instantiate = WebAssembly.instantiate;
 WebAssembly.instantiate = (async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
   const result = await instantiate(source as BufferSource, imports);
-  if (result instanceof WebAssembly.Instance) track(result, source as WebAssembly.Module, imports);
+  if (result instanceof Instance) track(result, source as WebAssembly.Module, imports);
   else track(result.instance, result.module, imports);
   return result;
 }) as typeof WebAssembly.instantiate;
