@@ -72,7 +72,8 @@ export interface ByteReclaimer {
  * released (at most one per `minIntervalMs`, after the answer, in a task of its own) returns them at once.
  *
  * @param options `thresholdBytes` (default 16 MiB) released since the last collection before the next;
- *   `minIntervalMs` (default 250) between collections; `gc` (default the global `gc` of `--expose-gc`).
+ *   `minIntervalMs` (default 250) between collections; `quietMs` (default 1000): bytes released but not yet
+ *   collected are collected once no release came for this long; `gc` (default the global `gc` of `--expose-gc`).
  * @returns The reclaimer; a no-op when there is no collector.
  *
  * @example
@@ -83,27 +84,43 @@ export interface ByteReclaimer {
  * ```
  */
 export function createByteReclaimer(
-  options: { thresholdBytes?: number; minIntervalMs?: number; gc?: (() => void) | undefined } = {},
+  options: { thresholdBytes?: number; minIntervalMs?: number; quietMs?: number; gc?: (() => void) | undefined } = {},
 ): ByteReclaimer {
   const threshold = options.thresholdBytes ?? 16 * 2 ** 20;
   const minInterval = options.minIntervalMs ?? 250;
+  const quiet = options.quietMs ?? 1_000;
   const gc = "gc" in options ? options.gc : (globalThis as { gc?: () => void }).gc;
   let pending = 0;
   let last = -Infinity;
   let scheduled = false;
+  let trailing: ReturnType<typeof setTimeout> | undefined;
+  const collect = () => {
+    clearTimeout(trailing);
+    trailing = undefined;
+    scheduled = false;
+    pending = 0;
+    last = performance.now();
+    gc!();
+  };
   return {
     released(bytes) {
       if (!gc) return false;
       pending += bytes;
-      if (pending < threshold || scheduled || performance.now() - last < minInterval) return false;
+      if (pending < threshold || scheduled || performance.now() - last < minInterval) {
+        // What is left when a burst ends (under the threshold, or inside the interval) is collected once
+        // releases have stopped for `quietMs`, so RSS after a burst comes back down without waiting for V8.
+        clearTimeout(trailing);
+        trailing = undefined;
+        if (!scheduled) {
+          trailing = setTimeout(collect, quiet);
+          Deno.unrefTimer(trailing); // never what keeps the process alive
+        }
+        return false;
+      }
       scheduled = true;
+      clearTimeout(trailing);
       // A task of its own: the answer that released the bytes is written first.
-      setTimeout(() => {
-        scheduled = false;
-        pending = 0;
-        last = performance.now();
-        gc();
-      }, 0);
+      setTimeout(collect, 0);
       return true;
     },
   };
