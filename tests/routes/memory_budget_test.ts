@@ -194,7 +194,9 @@ Deno.test("memoryBudget() tells onRelease what a request held once it was answer
   const app = new Hono();
   app.use(memoryBudget({ budget, maxBodyBytes: 5 * MB, onRelease: (bytes) => released.push(bytes) }));
   app.post("/", async (c) => {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const bytes = new Uint8Array(await c.req.raw.arrayBuffer());
+    assert.deepEqual(bytes, wav, "the buffered body itself");
+    await assert.rejects(c.req.raw.arrayBuffer(), TypeError, "a body is read once");
     assert.deepEqual(released, [], "nothing released while the route runs");
     assert.equal(budget.used, 2 * wav.length);
     return c.json({ length: bytes.length });
