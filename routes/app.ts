@@ -14,6 +14,7 @@ import { methodNotAllowed } from "../lib/http/method_not_allowed.ts";
 import { rateLimit } from "../lib/http/rate_limit.ts";
 import { InflightBudget } from "../lib/http/inflight_budget.ts";
 import { memoryBudget } from "../lib/http/memory_budget.ts";
+import { createByteReclaimer } from "../lib/worker/reclaim.ts";
 import { estimateDecodeBytes } from "../lib/media/decode_cost.ts";
 import { requestId } from "../lib/http/request_id.ts";
 import { onError } from "../lib/http/on_error.ts";
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     memoryBudget({
       budget,
       maxBodyBytes: config.maxBodyBytes,
+      onRelease: createByteReclaimer().released,
       estimate: (head, totalBytes) =>
         estimateDecodeBytes(head, {
           ...(totalBytes === undefined ? {} : { totalBytes }),

@@ -13,8 +13,10 @@
  * 3. The request takes `copies x body + decode` from the budget, waiting for room or getting a 503.
  *    Without `Content-Length` it takes what it has read so far and takes more as the body streams
  *    in; the first chunk that does not fit ends it with a 503, one past `maxBodyBytes` with a 413.
- * 4. The route reads the buffered body as usual (`c.req.raw` is replaced).
- * 5. Everything is given back once the route has answered, failed or the client went away.
+ * 4. The route reads the buffered body as usual (`c.req.raw` is replaced; its `arrayBuffer()` returns the
+ *    buffer itself, not a copy).
+ * 5. Everything is given back once the route has answered, failed or the client went away, and `onRelease` is
+ *    told (the main isolate then collects answered bodies, `createByteReclaimer` in `lib/worker/reclaim.ts`).
  *
  * @module
  */
@@ -36,11 +38,14 @@ export interface MemoryBudgetOptions {
   /** Bytes read before estimating (enough for the headers `estimate` reads). @default 262_144 */
   headBytes?: number;
   /**
-   * Copies of the body alive at once: this middleware's buffer and the route's copy of it
-   * (`Request.arrayBuffer()` copies), one more for multipart bodies, whose file part is copied again.
+   * Copies of the body counted: this middleware's buffer (which a raw body's route reads without a copy) and the
+   * decoder's (sharp copies its input into its WASM heap; answered bodies stay until a collection), one more for
+   * multipart bodies, whose file part is copied again.
    * @default 2
    */
   bodyCopies?: number;
+  /** Told the bytes a request gave back once it was answered (its buffers are garbage then). @default none */
+  onRelease?: (bytes: number) => void;
 }
 
 /** Bytes taken at a time while a body of unknown length streams in. */
@@ -130,7 +135,8 @@ export function memoryBudget(options: MemoryBudgetOptions): MiddlewareHandler {
         }
       }
       const body = buffer ? buffer.subarray(0, size) : concat(chunks.splice(0), size);
-      c.req.raw = new Request(raw, { body: oneChunk(body), duplex: "half" } as RequestInit);
+      buffer = undefined;
+      c.req.raw = handOver(raw, body);
     } catch (error) {
       budget.give(held);
       throw error;
@@ -139,6 +145,7 @@ export function memoryBudget(options: MemoryBudgetOptions): MiddlewareHandler {
       await next();
     } finally {
       budget.give(held);
+      options.onRelease?.(held);
     }
   };
 }
@@ -165,10 +172,29 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-/** A stream of one chunk: a `Request` made from a stream takes the bytes without copying them first. */
+/**
+ * The request as the route sees it, its body the buffered bytes. `arrayBuffer()` (how `read_upload.ts` reads a raw
+ * body) returns those bytes' own buffer instead of a copy, so one copy of a large body is alive, not two (measured
+ * under the adversarial burst: the copies of answered bodies were most of what the burst added to RSS); any other
+ * read (`formData()`, `text()`, the stream) goes through a stream of one chunk, enqueued only when pulled.
+ */
+function handOver(raw: Request, bytes: Uint8Array): Request {
+  const request = new Request(raw, { body: oneChunk(bytes), duplex: "half" } as RequestInit);
+  Object.defineProperty(request, "arrayBuffer", {
+    value: async (): Promise<ArrayBuffer> => {
+      if (request.bodyUsed) throw new TypeError("Body already consumed");
+      await request.body?.cancel(); // marks the body used, as a read would
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      return (whole ? bytes : bytes.slice()).buffer as ArrayBuffer;
+    },
+  });
+  return request;
+}
+
+/** A stream of one chunk, enqueued when first pulled: a `Request` made from a stream takes it without a copy. */
 function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
-    start(controller) {
+    pull(controller) {
       controller.enqueue(bytes);
       controller.close();
     },

@@ -54,3 +54,74 @@ export function createReclaimer(
     },
   };
 }
+
+/** Counts bytes that became garbage and collects once enough have. */
+export interface ByteReclaimer {
+  /** Call when `bytes` of buffers became unreachable (a request's body, answered); returns whether it collected. */
+  released(bytes: number): boolean;
+}
+
+/**
+ * Creates a {@linkcode ByteReclaimer}, for the main isolate's request bodies.
+ *
+ * A body is an ArrayBuffer outside V8's heap, freed only when a collection finds it unreachable. V8 starts
+ * one when external memory has grown by some tens of MB since the last, so under a burst of large uploads
+ * the bodies of requests already answered stayed alive beside those in flight: measured at the peak of the
+ * adversarial burst (issue 16, `scripts/bench/burst_probe.ts`), the main isolate's external memory was
+ * 102 MiB while the in-flight budget held 40 MiB. A full collection once `thresholdBytes` have been
+ * released (at most one per `minIntervalMs`, after the answer, in a task of its own) returns them at once.
+ *
+ * @param options `thresholdBytes` (default 16 MiB) released since the last collection before the next;
+ *   `minIntervalMs` (default 250) between collections; `quietMs` (default 1000): bytes released but not yet
+ *   collected are collected once no release came for this long; `gc` (default the global `gc` of `--expose-gc`).
+ * @returns The reclaimer; a no-op when there is no collector.
+ *
+ * @example
+ * ```ts
+ * const reclaimer = createByteReclaimer();
+ * budget.give(held);
+ * reclaimer.released(held);
+ * ```
+ */
+export function createByteReclaimer(
+  options: { thresholdBytes?: number; minIntervalMs?: number; quietMs?: number; gc?: (() => void) | undefined } = {},
+): ByteReclaimer {
+  const threshold = options.thresholdBytes ?? 16 * 2 ** 20;
+  const minInterval = options.minIntervalMs ?? 250;
+  const quiet = options.quietMs ?? 1_000;
+  const gc = "gc" in options ? options.gc : (globalThis as { gc?: () => void }).gc;
+  let pending = 0;
+  let last = -Infinity;
+  let scheduled = false;
+  let trailing: ReturnType<typeof setTimeout> | undefined;
+  const collect = () => {
+    clearTimeout(trailing);
+    trailing = undefined;
+    scheduled = false;
+    pending = 0;
+    last = performance.now();
+    gc!();
+  };
+  return {
+    released(bytes) {
+      if (!gc) return false;
+      pending += bytes;
+      if (pending < threshold || scheduled || performance.now() - last < minInterval) {
+        // What is left when a burst ends (under the threshold, or inside the interval) is collected once
+        // releases have stopped for `quietMs`, so RSS after a burst comes back down without waiting for V8.
+        clearTimeout(trailing);
+        trailing = undefined;
+        if (!scheduled) {
+          trailing = setTimeout(collect, quiet);
+          Deno.unrefTimer(trailing); // never what keeps the process alive
+        }
+        return false;
+      }
+      scheduled = true;
+      clearTimeout(trailing);
+      // A task of its own: the answer that released the bytes is written first.
+      setTimeout(collect, 0);
+      return true;
+    },
+  };
+}

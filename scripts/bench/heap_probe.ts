@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { wasmMemoryBytes } from "./wasm_memories.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { Pipeline } from "../../lib/pipeline.ts";
@@ -16,46 +17,11 @@ import { adversarialInputs } from "../shared/adversarial_inputs.ts";
 import { encodeAudio } from "../../lib/media/ffmpeg.ts";
 import { join } from "node:path";
 
-const memories: { label: string; memory: WebAssembly.Memory }[] = [];
-function labelOf(module: WebAssembly.Module): string {
-  const names = WebAssembly.Module.exports(module).map((e) => e.name).join(" ");
-  if (/Ort/.test(names)) return "onnxruntime";
-  if (/napi|emnapi/i.test(names + WebAssembly.Module.imports(module).map((i) => i.name).join(" "))) return "sharp";
-  if (/ffprobe|ffmpeg/i.test(names)) return "ffmpeg";
-  return `wasm(${WebAssembly.Module.exports(module).length} exports)`;
-}
-function track(instance: WebAssembly.Instance, module: WebAssembly.Module, imports?: WebAssembly.Imports) {
-  const candidates = [
-    ...Object.values(instance.exports),
-    ...Object.values(imports ?? {}).flatMap((ns) => Object.values(ns)),
-  ];
-  const own = candidates.find((v) => v instanceof WebAssembly.Memory);
-  if (own instanceof WebAssembly.Memory && !memories.some((m) => m.memory === own)) {
-    memories.push({ label: labelOf(module), memory: own });
-  }
-}
-const instantiate = WebAssembly.instantiate;
-WebAssembly.instantiate = (async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
-  const result = await instantiate(source as BufferSource, imports);
-  if (result instanceof WebAssembly.Instance) track(result, source as WebAssembly.Module, imports);
-  else track(result.instance, result.module, imports);
-  return result;
-}) as typeof WebAssembly.instantiate;
-const instantiateStreaming = WebAssembly.instantiateStreaming;
-WebAssembly.instantiateStreaming = async (source, imports) => {
-  const result = await instantiateStreaming(source, imports);
-  track(result.instance, result.module, imports);
-  return result;
-};
-
 const MIB = 2 ** 20;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 function report(what: string): void {
   gc();
-  const heaps: Record<string, number> = {};
-  for (const { label, memory } of memories) {
-    heaps[label] = (heaps[label] ?? 0) + Math.round(memory.buffer.byteLength / MIB);
-  }
+  const heaps = Object.fromEntries(Object.entries(wasmMemoryBytes()).map(([k, v]) => [k, Math.round(v / MIB)]));
   console.log(JSON.stringify({ after: what, rssMiB: Math.round(Deno.memoryUsage().rss / MIB), wasmMiB: heaps }));
 }
 
@@ -80,7 +46,9 @@ if (Deno.args[0] === "--make-inputs") {
   await Deno.writeFile(join(cache, "flac-30s-48k"), await encodeAudio(mono, 48_000, "flac"));
   Deno.exit(0);
 }
-await new Deno.Command(Deno.execPath(), { args: ["run", "-A", new URL(import.meta.url).pathname, "--make-inputs"] })
+await new Deno.Command(Deno.execPath(), {
+  args: ["run", "--lock=deno.lock", "-A", new URL(import.meta.url).pathname, "--make-inputs"],
+})
   .output();
 const inputs = [];
 for (

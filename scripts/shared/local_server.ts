@@ -76,17 +76,20 @@ async function startTask(): Promise<{ env: Record<string, string>; words: string
  * Starts `main.ts` with `PORT=0` on 127.0.0.1 and waits until it listens.
  *
  * @param env Extra environment (e.g. `AMODAL_REQUEST_TIMEOUT_MS`).
- * @param options `startTimeoutMs` (default 300000: the first start converts the encoders).
+ * @param options `startTimeoutMs` (default 300000: the first start converts the encoders); `entry` and `args`
+ *   run another module in place of `main.ts` (a probe that prints the same "listening" line); `allowAll` gives it
+ *   `-A` in place of the start task's permissions (the V8 flags are kept).
  * @returns The running child.
  * @throws {Error} With the child's last stderr lines when it fails to start.
  */
 export async function startLocalServer(
   env: Record<string, string> = {},
-  options: { startTimeoutMs?: number } = {},
+  options: { startTimeoutMs?: number; entry?: string; args?: string[]; allowAll?: boolean } = {},
 ): Promise<LocalServer> {
-  const flags = await startTaskFlags();
+  let flags = await startTaskFlags();
+  if (options.allowAll) flags = ["-A", "--lock=deno.lock", ...flags.filter((flag) => flag.startsWith("--v8-flags="))];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, "main.ts"],
+    args: ["run", ...flags, options.entry ?? "main.ts", ...options.args ?? []],
     cwd: REPO_ROOT,
     env: { ...await startTaskEnv(), ...env, PORT: "0", AMODAL_HOSTNAME: "127.0.0.1" },
     stdin: "null",

@@ -3,6 +3,8 @@ import { fakeApp } from "./_fake_runner.ts";
 import { InflightBudget } from "../../lib/http/inflight_budget.ts";
 import { encodeWav } from "../../lib/media/encode_wav.ts";
 import { estimateDecodeBytes } from "../../lib/media/decode_cost.ts";
+import { Hono } from "hono";
+import { memoryBudget } from "../../lib/http/memory_budget.ts";
 
 const MB = 1_000_000;
 
@@ -184,4 +186,23 @@ Deno.test("memoryBudget() gives everything back when the job fails or the client
     assert.equal(res.status, 400);
     assert.equal(budget.used, 0);
   });
+});
+
+Deno.test("memoryBudget() tells onRelease what a request held once it was answered", async () => {
+  const budget = new InflightBudget({ capacity: 10 * MB });
+  const released: number[] = [];
+  const app = new Hono();
+  app.use(memoryBudget({ budget, maxBodyBytes: 5 * MB, onRelease: (bytes) => released.push(bytes) }));
+  app.post("/", async (c) => {
+    const bytes = new Uint8Array(await c.req.raw.arrayBuffer());
+    assert.deepEqual(bytes, wav, "the buffered body itself");
+    await assert.rejects(c.req.raw.arrayBuffer(), TypeError, "a body is read once");
+    assert.deepEqual(released, [], "nothing released while the route runs");
+    assert.equal(budget.used, 2 * wav.length);
+    return c.json({ length: bytes.length });
+  });
+  const res = await app.request("/", sized(wav));
+  assert.deepEqual(await res.json(), { length: wav.length });
+  assert.deepEqual(released, [2 * wav.length]);
+  assert.equal(budget.used, 0);
 });
