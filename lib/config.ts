@@ -56,6 +56,13 @@ export interface Config {
    */
   spin: boolean;
   /**
+   * Run each encoder and its translator head as one fused graph (`AMODAL_FUSE=1`; `lib/encoders/fuse/`, built on first
+   * use into `<cacheDir>/encoders/fused/`). Off by default: measured, it saves no measurable time per request and
+   * costs ~0.5-0.9 ms per `?space=encoder` embedding, since onnxruntime runs the fused translator's nodes whatever the
+   * fetches (docs/performance.md). @default false
+   */
+  fuse: boolean;
+  /**
    * Modalities whose path (decoder, encoder, translator, classifier head) is loaded and run once in the background as soon
    * as the service starts (`AMODAL_WARMUP=all|none|image|audio`); the others load on their first request. Images by
    * default: measured, that gives the first answer soonest (docs/performance.md), and audio (YAMNet, ffmpeg.wasm
@@ -185,6 +192,7 @@ export function loadConfig(env: (key: string) => string | undefined = (k) => Den
     threadsPerWorker: Math.max(1, int(env, "AMODAL_THREADS", 2)),
     backend: backendName(env("AMODAL_BACKEND")),
     spin: env("AMODAL_SPIN") === "1",
+    fuse: env("AMODAL_FUSE") === "1",
     warmup: warmupList(env("AMODAL_WARMUP")),
     queueSize: int(env, "AMODAL_QUEUE_SIZE", 32),
     sharedDir,

@@ -15,6 +15,9 @@ import { createSession, type Session } from "./backend/onnx.ts";
 import { encode, type EncoderOutput, type EncoderOutputs } from "./encoders/encode.ts";
 import type { EncoderCard, ImagePreprocess } from "./encoders/card.ts";
 import { type JointSpace, loadJointSpace } from "./joint/joint_space.ts";
+import { readModelManifest } from "./joint/model_manifest.ts";
+import { readArtifact } from "./joint/artifact.ts";
+import { ensureFused } from "./weights/ensure_fused.ts";
 import { loadPresence, type Presence, type PresenceDecision, type PresenceEvidence } from "./classify/presence.ts";
 import { type DecodedVideo, decodeVideo } from "./media/video.ts";
 import {
@@ -104,6 +107,8 @@ export interface EncodeFileOptions {
   limits?: Pick<DecodeMediaOptions, "maxAudioSeconds" | "maxPixels">;
   /** Encoder outputs to return. @default ["embedding"] */
   outputs?: readonly EncoderOutput[];
+  /** Also return the joint-space vector when the encoder's graph has the translator fused in. */
+  joint?: boolean;
   /** Stage timings are added here. */
   timings?: Timings;
   augment?: Augment;
@@ -156,7 +161,7 @@ export async function encodeFile(
   const outputs = await timed(
     timings,
     "encoder",
-    () => encode(encoder.session, encoder.card, features, options.outputs),
+    () => encode(encoder.session, encoder.card, features, options.outputs, { joint: options.joint === true }),
   );
   return { media, encoder, outputs };
 }
@@ -231,10 +236,11 @@ export class Pipeline {
     loading?.catch(() => {});
     const timings: Timings = {};
     // The joint space (forest, translator) loads while the encoder runs, on a cold start.
-    const { media, encoder, outputs } = await this.#encode(input, timings, ["embedding"]);
+    const { media, encoder, outputs } = await this.#encode(input, timings, ["embedding"], space === "joint");
     const joint = await loading;
     let embedding = outputs.mean.embedding!;
-    if (joint) embedding = await timed(timings, "translator", () => joint.translate(media.modality, embedding));
+    if (outputs.joint) embedding = outputs.joint;
+    else if (joint) embedding = await timed(timings, "translator", () => joint.translate(media.modality, embedding));
     return {
       modality: media.modality,
       space,
@@ -273,9 +279,11 @@ export class Pipeline {
     presenceLoading.catch(() => {});
     // The presence stage reads the encoder's own class scores: one more output of the same run.
     const wanted: EncoderOutput[] = this.#scored ? ["embedding", "scores"] : ["embedding"];
-    const { media, outputs } = await this.#encode(input, timings, wanted);
+    const { media, outputs } = await this.#encode(input, timings, wanted, true);
     const joint = await loading;
-    const z = await timed(timings, "translator", () => joint.translate(media.modality, outputs.mean.embedding!));
+    // A fused graph ran the translator inside the encoder stage.
+    const z = outputs.joint ??
+      await timed(timings, "translator", () => joint.translate(media.modality, outputs.mean.embedding!));
     const probabilities = await timed(timings, "classifier", () => joint.classifier.predictProba(z));
     const scores = joint.labels
       // Forest probabilities are float32 averages of leaf frequencies: 6 decimals say all they hold.
@@ -284,7 +292,8 @@ export class Pipeline {
     const best = scores[0]!;
     const evidence = presenceEvidence(media, outputs);
     const presence = await presenceLoading;
-    const decision = evidence && presence?.decide(evidence, best.score);
+    const decision = evidence && presence &&
+      await timed(timings, "presence", () => presence.decide(evidence, best.score));
     const present = decision?.present ?? true;
     return {
       modality: media.modality,
@@ -314,28 +323,60 @@ export class Pipeline {
     return media && { media, ms: performance.now() - start };
   }
 
-  #encode(input: Uint8Array | Media, timings: Timings, outputs: EncoderOutput[]) {
+  #encode(input: Uint8Array | Media, timings: Timings, outputs: EncoderOutput[], joint: boolean) {
     const limits = { maxAudioSeconds: this.#config.maxAudioSeconds, maxPixels: this.#config.maxImagePixels };
     const image = this.#files.image.card.preprocess as ImagePreprocess;
     return encodeFile(input, (modality) => this.#encoder(modality), {
       limits,
       timings,
       outputs,
+      joint,
       imageGeometry: { size: image.size, centralFraction: image.centralFraction },
     });
   }
 
   #encoder(modality: Modality): Promise<Encoder> {
     const file = this.#files[modality];
-    const loading = this.#encoders[modality] ??= createSession(file.onnxPath, this.#runtime).then((session) => {
-      this.#loadedEncoders.add(`encoder:${file.card.name}`);
-      return { card: file.card, session };
-    });
+    const loading = this.#encoders[modality] ??= this.#loadEncoder(modality, file);
     // A failed load is retried by the next request instead of being remembered.
     loading.catch(() => {
       if (this.#encoders[modality] === loading) delete this.#encoders[modality];
     });
     return loading;
+  }
+
+  /**
+   * The encoder's session: with a joint space and `config.fuse`, the graph with the modality's translator fused in
+   * (one session, one run per chunk; `lib/weights/ensure_fused.ts`), else the encoder alone.
+   */
+  async #loadEncoder(modality: Modality, file: EncoderFile): Promise<Encoder> {
+    if (this.#config.fuse && this.#hasJoint) {
+      const { modelsDir, cacheDir } = this.#config;
+      const entry = (await readModelManifest(modelsDir)).artifacts[`translator_${modality}`];
+      const translator = await readArtifact(modelsDir, entry);
+      let fused: Awaited<ReturnType<typeof ensureFused>> | undefined;
+      try {
+        fused = await ensureFused({
+          cacheDir,
+          encoderPath: file.onnxPath,
+          translator,
+          translatorSha256: entry.sha256,
+          io: entry,
+        });
+      } catch (error) {
+        // A head of another shape than the fuser knows still serves, as a second session.
+        if (!(error instanceof RangeError)) throw error;
+        console.error(JSON.stringify({ level: "warn", msg: "encoder and translator run apart", error: error.message }));
+      }
+      if (fused) {
+        const session = await createSession(fused.model, this.#runtime);
+        this.#loadedEncoders.add(`encoder:${file.card.name}`).add(`translator:${modality}`);
+        return { card: file.card, session };
+      }
+    }
+    const session = await createSession(file.onnxPath, this.#runtime);
+    this.#loadedEncoders.add(`encoder:${file.card.name}`);
+    return { card: file.card, session };
   }
 
   /** The presence stage (`models/presence.json`), loaded on the first classification; undefined when not deployed. */

@@ -35,7 +35,9 @@ const cacheHeaders = {
   },
   "Server-Timing": {
     schema: { type: "string" as const },
-    description: "Per-stage milliseconds (decode, features, encoder, translator, classifier); only when inference ran",
+    description:
+      "Per-stage milliseconds (decode, features, encoder, translator (only when not fused into the encoder's graph), " +
+      "classifier, presence); only the stages the answer needed, only when inference ran",
   },
 };
 

@@ -114,7 +114,8 @@ if (import.meta.main) {
 
   console.error("soak: preparing inputs ...");
   const pool = await inputs(seed);
-  const env: Record<string, string> = {};
+  // The result cache off unless asked for: the 72 inputs repeat, and cache hits would soak the cache, not inference.
+  const env: Record<string, string> = { AMODAL_CACHE_BYTES: Deno.env.get("AMODAL_CACHE_BYTES") ?? "0" };
   if (values.workers) env.AMODAL_WORKERS = values.workers;
   const server: LocalServer = await startLocalServer(env);
   const models = await (await fetch(`${server.url}/v1/models`)).json();

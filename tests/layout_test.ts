@@ -20,6 +20,7 @@ const SERVICE_PACKAGES = new Set([
   "sharp",
   "@ffmpeg/core",
   "flatbuffers",
+  "protobufjs", // fuses encoder + translator graphs (lib/encoders/fuse/); onnxruntime-web already depends on it
   "image-size",
   "fft.js",
   "libheif-js",

@@ -8,6 +8,7 @@ import type { Session } from "../backend/onnx.ts";
 import type { EncoderCard } from "./card.ts";
 import type { EncoderInput } from "../features/encoder_input.ts";
 import { runPooled } from "./run_pooled.ts";
+import { isFused, runFused } from "./run_fused.ts";
 
 /** Outputs an encoder card can name (`card.outputs`). */
 export type EncoderOutput = "embedding" | "scores";
@@ -18,6 +19,8 @@ export interface EncoderOutputs {
   mean: Partial<Record<EncoderOutput, Float32Array>>;
   /** Element-wise maximum over the items (class scores: the loudest window). */
   max: Partial<Record<EncoderOutput, Float32Array>>;
+  /** The joint-space vector, when the session runs a fused encoder + translator graph and it was asked for. */
+  joint?: Float32Array;
 }
 
 /**
@@ -27,6 +30,8 @@ export interface EncoderOutputs {
  * @param card Its card.
  * @param input From `audioInput()` / `imageInput()`.
  * @param outputs Which outputs to return. @default ["embedding"]
+ * @param options `joint`: also return the joint-space vector when the graph has the translator fused in (`./fuse/`;
+ *   a plain encoder graph returns none, and the caller translates).
  * @returns Each output pooled by mean and maximum; `mean.embedding` has the card's `dim` values.
  * @throws {TypeError} When the card lacks a requested output.
  *
@@ -41,11 +46,14 @@ export async function encode(
   card: EncoderCard,
   input: EncoderInput,
   outputs: readonly EncoderOutput[] = ["embedding"],
+  options: { joint?: boolean } = {},
 ): Promise<EncoderOutputs> {
   for (const name of outputs) {
     if (!card.outputs[name]) throw new TypeError(`Encoder ${card.name} has no ${name} output`);
   }
-  const pooled = await runPooled(session, card, input.data, input.count, input.itemDims, outputs);
+  const pooled = isFused(session)
+    ? await runFused(session, card, input.data, input.count, input.itemDims, outputs, options.joint === true)
+    : await runPooled(session, card, input.data, input.count, input.itemDims, outputs);
   const embedding = pooled.mean.embedding;
   if (embedding && embedding.length !== card.outputs.embedding.dim) {
     throw new Error(`Encoder ${card.name} gave ${embedding.length} values, card says ${card.outputs.embedding.dim}`);

@@ -17,6 +17,17 @@ import { type EncoderCard, hasSymbolicBatch } from "./card.ts";
  */
 const MAX_BATCH = 16;
 
+/**
+ * Items per run: equal chunks of at most 16 (20 patches -> 2 x 10, not 16 + 4); 1 for a graph with a fixed batch.
+ *
+ * @param card The encoder card.
+ * @param count Items in the input.
+ * @returns The batch size.
+ */
+export function batchSize(card: EncoderCard, count: number): number {
+  return hasSymbolicBatch(card) ? Math.ceil(count / Math.ceil(count / MAX_BATCH)) : 1;
+}
+
 /** Per-output pooled statistics of {@linkcode runPooled}. */
 export interface PooledStats {
   /** Mean over the stack, per output name. */
@@ -57,8 +68,7 @@ export async function runPooled(
       `Cannot run ${card.name}: need count (${count}) >= 1 and data length (${data.length}) = count * ${itemSize}`,
     );
   }
-  // Equal chunks of at most MAX_BATCH (20 patches -> 2 x 10, not 16 + 4).
-  const batch = hasSymbolicBatch(card) ? Math.ceil(count / Math.ceil(count / MAX_BATCH)) : 1;
+  const batch = batchSize(card, count);
   const sums: Record<string, Float64Array> = {};
   const maxima: Record<string, Float32Array> = {};
   for (let start = 0; start < count; start += batch) {

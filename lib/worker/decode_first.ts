@@ -93,6 +93,8 @@ export class DecodeFirst implements JobRunner {
     if (!job.bytes || this.#broken || sniff(job.bytes)?.modality !== "image") return this.#inner.run(job);
     const start = performance.now();
     const media = await this.#decode(job.bytes);
+    // The decoder broke while this image waited or decoded beside the one that broke it: a worker decodes it.
+    if (!media) return this.#inner.run(job);
     const decodeMs = performance.now() - start;
     const { bytes: _, ...rest } = job;
     const result = await this.#inner.run({ ...rest, media } as J);
@@ -121,7 +123,8 @@ export class DecodeFirst implements JobRunner {
     await this.#opts.decodeMedia(image, this.#opts.decode);
   }
 
-  async #decode(bytes: Uint8Array): Promise<Media> {
+  /** The decoded image; undefined when decoding here was given up because of another image (see `run`). */
+  async #decode(bytes: Uint8Array): Promise<Media | undefined> {
     const deadline = Promise.withResolvers<never>();
     deadline.promise.catch(() => {});
     const timer = setTimeout(
@@ -139,6 +142,10 @@ export class DecodeFirst implements JobRunner {
         abandoned = true;
         throw error;
       }
+      if (this.#broken) {
+        this.#release();
+        return undefined;
+      }
       // libvips cannot be interrupted: past the deadline the client is answered and the decode's slot is freed
       // only when it ends.
       const work = this.#opts.decodeMedia(bytes, this.#opts.decode);
@@ -146,6 +153,9 @@ export class DecodeFirst implements JobRunner {
       return await Promise.race([work, deadline.promise]);
     } catch (error) {
       if (error instanceof ProblemError) throw error;
+      // Only the first failure is taken for the image that broke the decoder; the decodes running beside it fail
+      // with it, through no fault of theirs.
+      if (this.#broken) return undefined;
       this.#broken = true;
       this.#opts.log(JSON.stringify({
         level: "error",

@@ -19,7 +19,12 @@ import { measureLatency } from "./http_latency.ts";
 
 const CACHE = join(REPO_ROOT, ".cache/bench-inputs");
 
-async function cachedInputs(): Promise<BenchInput[]> {
+/**
+ * The bench inputs, built once into `.cache/bench-inputs/` and read from there afterwards.
+ *
+ * @returns The inputs.
+ */
+export async function cachedInputs(): Promise<BenchInput[]> {
   try {
     const index = JSON.parse(await Deno.readTextFile(join(CACHE, "index.json"))) as Omit<BenchInput, "bytes">[];
     return await Promise.all(index.map(async (i) => ({ ...i, bytes: await Deno.readFile(join(CACHE, i.name)) })));

@@ -4,11 +4,13 @@ import { denoTask, loadConfig, REPO_ROOT } from "../../lib/config.ts";
 
 const from = (vars: Record<string, string>) => loadConfig((key) => vars[key]);
 
-Deno.test("loadConfig() defaults: 1 worker x 2 threads, no spinning, WASM backend", () => {
+Deno.test("loadConfig() defaults: 1 worker x 2 threads, no spinning, WASM backend, encoder and translator apart", () => {
   const config = from({});
   assert.equal(config.workers, 1);
   assert.equal(config.threadsPerWorker, 2);
   assert.equal(config.spin, false);
+  assert.equal(config.fuse, false);
+  assert.equal(from({ AMODAL_FUSE: "1" }).fuse, true);
   assert.equal(config.backend, "web");
 });
 

@@ -22,7 +22,7 @@ Deno.test("POST /v1/classify classifies real sounds and photos with the deployed
       assert.equal(res.json.label, scores[0]!.label);
       assert.equal(res.json.score, scores[0]!.score);
       assert.match(String(res.json.model), /^mmt-/);
-      assert.match(res.headers.get("server-timing") ?? "", /translator;dur=.*classifier;dur=/);
+      assert.match(res.headers.get("server-timing") ?? "", /translator;dur=.*classifier;dur=.*presence;dur=/);
     });
 
     await t.step("?top_k trims the scores", async () => {

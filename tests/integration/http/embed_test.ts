@@ -31,6 +31,33 @@ Deno.test("POST /v1/embed answers with encoder embeddings for real files", serve
       assert.match(res.headers.get("server-timing") ?? "", /decode;dur=/);
     });
 
+    await t.step("each answer runs only the stages it needs (Server-Timing)", async () => {
+      const stages = async (url: string, body: Uint8Array) => {
+        const res = await post(url, new Uint8Array(body));
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        return (res.headers.get("server-timing") ?? "").split(", ").map((s) => s.split(";")[0]).sort();
+      };
+      // Inputs no other step sends: a result cache hit runs no stage at all.
+      const photos = join(corpus, "images/gpiosenka/banjo");
+      const photo = await Deno.readFile(join(photos, [...Deno.readDirSync(photos)].map((e) => e.name).sort()[0]!));
+      const sound = encodeWav(tone(1, 523), 16000);
+      for (const body of [photo, sound]) {
+        // The encoder's own embedding: no translator, classifier head or presence.
+        assert.deepEqual(await stages(embed, body), ["decode", "encoder", "features"]);
+        // The joint space: no classifier head or presence.
+        assert.deepEqual(await stages(`${service.url}/v1/embed`, body), [
+          "decode",
+          "encoder",
+          "features",
+          "translator",
+        ]);
+        assert.deepEqual(
+          await stages(`${service.url}/v1/classify`, body),
+          ["classifier", "decode", "encoder", "features", "presence", "translator"],
+        );
+      }
+    });
+
     await t.step("corpus FLAC (ffmpeg path) -> 1024-d audio embedding", async () => {
       const res = await post(embed, await Deno.readFile(flac));
       assert.equal(res.status, 200, JSON.stringify(res.json));

@@ -77,6 +77,36 @@ Deno.test("DecodeFirst.run() answers a decoder trap with 500 and sends later ima
   assert.equal(inner.jobs[0]!.bytes, bytes, "the image went on as bytes");
 });
 
+Deno.test("DecodeFirst.run() under load: a decoder trap fails only its own image, the others go to the workers", async () => {
+  const inner = new Recorder();
+  const poison = new Uint8Array([...await jpeg(), 1]);
+  let trapped = false;
+  const front = new DecodeFirst(inner, {
+    decode: { maxPixels: 40e6 },
+    concurrency: 4,
+    // One WASM instance for all decodes: once the poison aborts it, every decode still running on it fails too.
+    decodeMedia: async (bytes) => {
+      await new Promise((r) => setTimeout(r, bytes === poison ? 10 : 40));
+      if (bytes === poison) trapped = true;
+      if (trapped) throw new WebAssembly.RuntimeError("Aborted(test)");
+      return { modality: "image", format: "jpeg", image: { pixels: new Uint8Array(3), width: 1, height: 1 } } as Media;
+    },
+    ...quiet,
+  });
+  const images = await Promise.all(Array.from({ length: 7 }, () => jpeg()));
+  images.splice(2, 0, poison);
+  const outcomes = await Promise.all(
+    images.map((bytes) => front.run(job(bytes)).then(() => 200, (e) => e instanceof ProblemError ? e.status : 0)),
+  );
+  assert.deepEqual(outcomes, [200, 200, 500, 200, 200, 200, 200, 200]);
+  assert.equal(front.decodingHere, false);
+  assert.deepEqual(
+    inner.jobs.map((j) => j.bytes !== undefined).sort(),
+    Array(7).fill(true),
+    "the 7 others reached the workers as bytes (decoded there)",
+  );
+});
+
 Deno.test("DecodeFirst.run() answers 504 at the deadline, frees the slot when the decode ends, refuses beyond the queue", async () => {
   const inner = new Recorder();
   const stuck: ((m: Media) => void)[] = [];
