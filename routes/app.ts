@@ -71,25 +71,32 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     app.use("/v1/*", rateLimit({ ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }));
   }
   const budget = deps.budget ?? new InflightBudget({ capacity: config.maxInflightBytes });
+  const estimate = (head: Uint8Array, totalBytes: number | undefined) =>
+    estimateDecodeBytes(head, {
+      ...(totalBytes === undefined ? {} : { totalBytes }),
+      maxAudioSeconds: config.maxAudioSeconds,
+      maxPixels: config.maxImagePixels,
+    });
   app.use(
     "/v1/*",
     memoryBudget({
       budget,
       maxBodyBytes: config.maxBodyBytes,
       onRelease: createByteReclaimer().released,
-      estimate: (head, totalBytes) =>
-        estimateDecodeBytes(head, {
-          ...(totalBytes === undefined ? {} : { totalBytes }),
-          maxAudioSeconds: config.maxAudioSeconds,
-          maxPixels: config.maxImagePixels,
-        }),
+      estimate: (head, totalBytes) => estimate(head, totalBytes),
     }),
   );
   const model = typeof info.joint?.version === "string" ? info.joint.version : "none";
   const inference = new CachedInference(pool, { cacheBytes: config.cacheBytes, model });
   app.route("/", metaRoutes(pool, info));
   app.route("/v1", inferRoutes(inference));
-  app.route("/v1", batchRoutes(inference, config.batchMaxItems));
+  app.route(
+    "/v1",
+    batchRoutes(inference, config.batchMaxItems, {
+      budget,
+      estimate: (bytes) => estimate(bytes, bytes.length),
+    }),
+  );
   const store = deps.collections ??
     new CollectionStore({ open: () => openKv(config.kvUrl), maxItems: config.collectionMaxItems });
   let teachRule: Promise<TeachRule> | undefined;

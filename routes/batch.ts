@@ -9,6 +9,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ProblemError } from "../lib/errors.ts";
 import type { CachedInference } from "../lib/http/cached_inference.ts";
+import type { InflightBudget } from "../lib/http/inflight_budget.ts";
+import { heldBy } from "../lib/http/memory_budget.ts";
 import { classifyBody, embedBody } from "./infer.ts";
 import {
   BatchRequestSchema,
@@ -30,14 +32,24 @@ const DESCRIPTION = "Several files in one request: multipart with one `file` par
   '`{"items": [{"name", "data": base64}]}`. Each item is answered in order with its own `status` and `result` ' +
   "or `problem`. At most AMODAL_BATCH_MAX_ITEMS items (default 32) and AMODAL_MAX_BODY_BYTES in all (413 beyond).";
 
+/** How a batch's items share the in-flight memory budget. */
+export interface BatchMemory {
+  /** The budget every request's body and decode are counted against. */
+  budget: InflightBudget;
+  /** Decode bytes one item will cost (the estimate the budget middleware makes for a single upload). */
+  estimate: (bytes: Uint8Array) => number;
+}
+
 /**
  * Builds the batch route.
  *
  * @param inference Worker pool behind the content cache.
  * @param maxItems Most items per request.
+ * @param memory When given, each item reserves its decode size from the budget while it runs (the middleware
+ *   counted only the body and its first file's decode), waiting for room or answering that item 503.
  * @returns A router with `/batch`.
  */
-export function batchRoutes(inference: CachedInference, maxItems: number): OpenAPIHono {
+export function batchRoutes(inference: CachedInference, maxItems: number, memory?: BatchMemory): OpenAPIHono {
   const app = openApiRouter();
   const route = createRoute({
     method: "post",
@@ -91,6 +103,16 @@ export function batchRoutes(inference: CachedInference, maxItems: number): OpenA
     }
     const answers = new Array(items.length);
     let next = 0;
+    // Bytes this request holds beyond its body: its items' reservations running now.
+    let itemsHeld = 0;
+    const answer = async (bytes: Uint8Array) => {
+      if (op === "classify") {
+        const out = await inference.run({ op }, bytes);
+        return { status: 200, cached: out.cached, result: classifyBody(out.result, out.sha256, topK) };
+      }
+      const out = await inference.run({ op, space }, bytes);
+      return { status: 200, cached: out.cached, result: embedBody(out.result, out.sha256, inference.model, encoding) };
+    };
     const work = async () => {
       for (let index = next++; index < items.length; index = next++) {
         const { name, read } = items[index]!;
@@ -98,24 +120,24 @@ export function batchRoutes(inference: CachedInference, maxItems: number): OpenA
         try {
           const bytes = read();
           if (bytes.length === 0) throw new ProblemError(400, `Item ${index} is empty`);
-          if (op === "classify") {
-            const out = await inference.run({ op }, bytes);
-            answers[index] = {
-              ...head,
-              status: 200,
-              cached: out.cached,
-              result: classifyBody(out.result, out.sha256, topK),
-            };
-          } else {
-            const out = await inference.run({ op, space }, bytes);
-            const result = embedBody(out.result, out.sha256, inference.model, encoding);
-            answers[index] = { ...head, status: 200, cached: out.cached, result };
+          const cost = memory?.estimate(bytes) ?? 0;
+          if (cost > 0) {
+            await memory!.budget.take(cost, c.req.raw.signal, heldBy(c.req.raw) + itemsHeld);
+            itemsHeld += cost;
+          }
+          try {
+            answers[index] = { ...head, ...await answer(bytes) };
+          } finally {
+            if (cost > 0) {
+              itemsHeld -= cost;
+              memory!.budget.give(cost);
+            }
           }
         } catch (error) {
           const problem = error instanceof ProblemError
             ? error
             : new ProblemError(500, "Internal error; the request id identifies it in the logs");
-          if (problem.status >= 500) {
+          if (!(error instanceof ProblemError)) {
             console.error(JSON.stringify({ level: "error", batchItem: index, error: String(error) }));
           }
           answers[index] = { ...head, status: problem.status, problem: problem.toProblem() };

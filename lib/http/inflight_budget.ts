@@ -17,6 +17,7 @@ export interface InflightBudgetOptions {
 
 interface Waiter {
   bytes: number;
+  held: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -24,8 +25,9 @@ interface Waiter {
 /**
  * Counts bytes held by requests in flight against a capacity. A reservation that does not fit waits,
  * first come first served, for at most `maxWaitMs`, then fails with a 503 carrying `Retry-After`.
- * A reservation larger than the whole capacity is granted when nothing else is held, so one request
- * is never refused for its size alone (the per-request limits bound it).
+ * A reservation larger than the whole capacity is granted when nothing else is held (nothing but what the
+ * same request already holds), so one request is never refused for its size alone (the per-request limits
+ * bound it).
  *
  * @example
  * ```ts
@@ -69,10 +71,11 @@ export class InflightBudget {
    * grows while it streams in).
    *
    * @param bytes Bytes to take.
+   * @param held Bytes the caller's own request already holds (they do not count as someone else's).
    * @returns Whether they were taken.
    */
-  tryTake(bytes: number): boolean {
-    if (!this.#fits(bytes)) return false;
+  tryTake(bytes: number, held = 0): boolean {
+    if (!this.#fits(bytes, held)) return false;
     this.#used += bytes;
     return true;
   }
@@ -82,10 +85,12 @@ export class InflightBudget {
    *
    * @param bytes Bytes to take.
    * @param signal Gives up waiting when aborted (the client went away); rejects with its reason.
+   * @param held Bytes the caller's own request already holds (a batch item's decode on top of the batch's
+   *   body): an oversized reservation is granted when nothing but these is held.
    * @throws {ProblemError} 503 with `Retry-After` when too many wait already or no room came within `maxWaitMs`.
    */
-  take(bytes: number, signal?: AbortSignal): Promise<void> {
-    if (this.#waiters.length === 0 && this.tryTake(bytes)) return Promise.resolve();
+  take(bytes: number, signal?: AbortSignal, held = 0): Promise<void> {
+    if (this.#waiters.length === 0 && this.tryTake(bytes, held)) return Promise.resolve();
     if (this.#waiters.length >= this.#maxWaiters) {
       return Promise.reject(this.#refusal(bytes, `${this.#waiters.length} requests are already waiting`));
     }
@@ -97,6 +102,7 @@ export class InflightBudget {
       };
       const waiter: Waiter = {
         bytes,
+        held,
         resolve: () => {
           done();
           resolve();
@@ -135,12 +141,12 @@ export class InflightBudget {
     this.#grant();
   }
 
-  #fits(bytes: number): boolean {
-    return this.#used + bytes <= this.capacity || this.#used === 0;
+  #fits(bytes: number, held = 0): boolean {
+    return this.#used + bytes <= this.capacity || this.#used <= held;
   }
 
   #grant(): void {
-    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0]!.bytes)) {
+    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0]!.bytes, this.#waiters[0]!.held)) {
       const waiter = this.#waiters.shift()!;
       this.#used += waiter.bytes;
       waiter.resolve();

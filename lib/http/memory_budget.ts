@@ -48,6 +48,21 @@ export interface MemoryBudgetOptions {
   onRelease?: (bytes: number) => void;
 }
 
+/** What each request's body reservation holds, for routes that reserve more on top (`heldBy`). */
+const HELD = new WeakMap<Request, number>();
+
+/**
+ * Bytes the budget middleware holds for a request (its body copies and announced decode), 0 for one it did not
+ * handle. A route that reserves more for the same request (a batch's items) passes it to
+ * `InflightBudget.take` so its own body does not count as someone else's.
+ *
+ * @param request The request as the route sees it (`c.req.raw`).
+ * @returns Bytes held.
+ */
+export function heldBy(request: Request): number {
+  return HELD.get(request) ?? 0;
+}
+
 /** Bytes taken at a time while a body of unknown length streams in. */
 const GROW_STEP = 1 << 20;
 
@@ -137,6 +152,7 @@ export function memoryBudget(options: MemoryBudgetOptions): MiddlewareHandler {
       const body = buffer ? buffer.subarray(0, size) : concat(chunks.splice(0), size);
       buffer = undefined;
       c.req.raw = handOver(raw, body);
+      HELD.set(c.req.raw, held);
     } catch (error) {
       budget.give(held);
       throw error;

@@ -206,3 +206,54 @@ Deno.test("memoryBudget() tells onRelease what a request held once it was answer
   assert.deepEqual(released, [2 * wav.length]);
   assert.equal(budget.used, 0);
 });
+
+Deno.test("POST /v1/batch: each item reserves its decode size while it runs; 503 for that item only when no room comes", async (t) => {
+  // Two items whose headers announce 1000x1000 pixels (4 MB of RGBA each), as JSON base64 items.
+  const item = pngHeader(1000, 1000, 100);
+  const items = [item, pngHeader(1000, 1001, 100)].map((bytes) => ({ data: btoa(String.fromCharCode(...bytes)) }));
+  const batch = (): RequestInit => {
+    const body = new TextEncoder().encode(JSON.stringify({ items }));
+    return {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", "content-length": `${body.length}` },
+    };
+  };
+
+  await t.step("alone: every item is granted, even beyond the capacity, and everything is given back", async () => {
+    const budget = new InflightBudget({ capacity: 2 * MB, maxWaitMs: 30 });
+    const { app, runner } = fakeApp({}, { budget });
+    const seen: number[] = [];
+    runner.onRun = () => {
+      seen.push(budget.used);
+    };
+    const res = await app.request("/v1/batch", batch());
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.deepEqual(body.items.map((i: { status: number }) => i.status), [200, 200]);
+    assert.ok(seen.every((used) => used >= 4 * MB), `each item ran holding its decode size: ${seen}`);
+    assert.equal(budget.used, 0);
+  });
+
+  await t.step(
+    "beside a request in flight: the items wait, then answer 503 + problem, the batch itself 200",
+    async () => {
+      const budget = new InflightBudget({ capacity: 2 * MB, maxWaitMs: 30 });
+      const { app, runner } = fakeApp({}, { budget });
+      let release!: () => void;
+      runner.onRun = () => new Promise<void>((resolve) => release = resolve);
+      const first = app.request("/v1/classify", sized(new Uint8Array(MB / 4)));
+      while (runner.jobs.length === 0) await new Promise((r) => setTimeout(r, 1));
+      runner.onRun = undefined;
+      const res = await app.request("/v1/batch", batch());
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      assert.deepEqual(body.items.map((i: { status: number }) => i.status), [503, 503]);
+      assert.match(body.items[0].problem.detail, /short of memory/);
+      assert.equal(runner.jobs.length, 1, "no item reached the pool");
+      release();
+      assert.equal((await first).status, 200);
+      assert.equal(budget.used, 0);
+    },
+  );
+});
