@@ -32,7 +32,7 @@ import { sha256Hex } from "../../lib/joint/artifact.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { denoTask, loadConfig, REPO_ROOT } from "../../lib/config.ts";
 import TRAINING_PARAMS from "../train/params.json" with { type: "json" };
-import { extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../embed/extract.ts";
+import { countClasses, extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../embed/extract.ts";
 import { smokeItems } from "../train/smoke_items.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -116,7 +116,7 @@ async function main() {
     encoder: string,
     views: number,
     output: "embedding" | "scores" | "log_mel_stats",
-    extra: { roles?: string[]; scoresDim?: number } = {},
+    extra: { roles?: string[]; scoresDim?: number; withScores?: boolean } = {},
   ) => {
     if (only && !only.has(name)) return;
     extracted[name] = await extractEmbeddings({
@@ -131,18 +131,22 @@ async function main() {
     });
   };
   // The served pair first (the training run has usually cached it), then the cheap extras.
-  await extract("audio:yamnet", "yamnet", audioViews, "embedding");
+  const audioClasses = join(weightsDir, encoders.yamnet!.card.outputs.scores!.labels);
+  // The served pair's folders as `deno task train` fills them (audio rows carry YAMNet's scores).
+  await extract("audio:yamnet", "yamnet", audioViews, "embedding", {
+    withScores: true,
+    scoresDim: await countClasses(audioClasses),
+  });
   await extract("image:mobilenet_v2", "mobilenet_v2", imageViews, "embedding");
   const scoreRoles = ["classify-test", "heldout"];
-  const audioClasses = join(weightsDir, encoders.yamnet!.card.outputs.scores!.labels);
   const imageClasses = join(weightsDir, encoders.mobilenet_v2!.card.outputs.scores!.labels);
   await extract("scores:yamnet", "yamnet", 0, "scores", {
     roles: scoreRoles,
-    scoresDim: await classCount(audioClasses),
+    scoresDim: await countClasses(audioClasses),
   });
   await extract("scores:mobilenet_v2", "mobilenet_v2", 0, "scores", {
     roles: scoreRoles,
-    scoresDim: await classCount(imageClasses),
+    scoresDim: await countClasses(imageClasses),
   });
   // The encoder-pair comparison uses original items only (no augmented views, no heldout), the
   // same protocol for every pair, which keeps the extra encoders cheap to extract.
@@ -319,11 +323,6 @@ async function updateReadme(path: string, block: string) {
   // `deno task check` runs fmt --check over README.md: pad the table the way fmt does.
   await new Deno.Command(Deno.execPath(), { args: ["fmt", path], cwd: REPO_ROOT, stdout: "null", stderr: "null" })
     .output();
-}
-
-async function classCount(path: string): Promise<number> {
-  const lines = (await Deno.readTextFile(path)).split("\n").filter((l) => l.trim() !== "");
-  return path.endsWith(".csv") ? lines.length - 1 : lines.length;
 }
 
 async function git(args: string[]): Promise<string> {

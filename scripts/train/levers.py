@@ -6,6 +6,7 @@ Usage (after `deno task train`, which writes folds.json into its work folder):
   levers.py --audio DIR --image DIR --folds folds.json --labels JSON --levers scripts/train/levers.json
             --out reports/latest/loso_levers.json [--grouped K] [--only name,name]
             [--image-encoder .cache/encoders/mobilenet_v2.onnx --image-classes ../shared/weights/imagenet_labels.txt]
+            [--audio-encoder .cache/encoders/yamnet.onnx --audio-classes ../shared/weights/yamnet_class_map.csv]
 
 A levers file: {"base": {...recipe...}, "levers": [{"name", "what", "recipe": {...overrides of base...}}]}.
 A lever already present in --out (same name, same recipe, same grouping) is not re-run.
@@ -39,6 +40,8 @@ def main():
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--image-encoder", default="", help="the image encoder's ONNX graph (levers with imagenetPrior)")
+    p.add_argument("--audio-encoder", default="", help="the audio encoder's ONNX graph (for the recipe's audiosetPrior)")
+    p.add_argument("--audio-classes", default="", help="its class map (yamnet_class_map.csv)")
     p.add_argument("--image-classes", default="", help="its class names, one per line")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -56,6 +59,8 @@ def main():
     pa, pv = L.Pool(args.audio, lab), L.Pool(args.image, lab)
     if any({**spec["base"], **lever["recipe"]}.get("imagenetPrior") for lever in spec["levers"]):
         L.IMAGENET_PRIOR = L.load_imagenet_prior(args.image_encoder, args.image_classes, labels)
+    if any({**spec["base"], **lever["recipe"]}.get("audiosetPrior") for lever in spec["levers"]):
+        L.AUDIOSET_PRIOR = L.load_audioset_prior(args.audio_encoder, args.audio_classes, labels)
     for lever in spec["levers"]:
         if only and lever["name"] not in only:
             continue
