@@ -9,7 +9,8 @@ Usage (after `deno task train`, which writes folds.json into its work folder):
             [--audio-encoder .cache/encoders/yamnet.onnx --audio-classes ../shared/weights/yamnet_class_map.csv]
 
 A levers file: {"base": {...recipe...}, "levers": [{"name", "what", "recipe": {...overrides of base...}}]}.
-A lever already present in --out (same name, same recipe, same grouping) is not re-run.
+A lever already present in --out (same name, same recipe, same grouping) is not re-run. A lever's
+optional "kept" (the verdict, written into levers.json once its numbers are read) goes into its row.
 `--grouped K` trains K models that each hold out a K-th of the folds (round-robin by size) instead
 of one per fold: cheaper and slightly pessimistic, for screening; the table says which was used.
 """
@@ -65,14 +66,19 @@ def main():
         if only and lever["name"] not in only:
             continue
         recipe = {**L.DEFAULTS, **spec["base"], **lever["recipe"]}
-        if any(r["name"] == lever["name"] and r["recipe"] == recipe and r["grouped"] == args.grouped for r in done["rows"]):
+        same = [r for r in done["rows"]
+                if r["name"] == lever["name"] and r.get("recipe") == recipe and r["grouped"] == args.grouped]
+        if same:
+            # The verdict is the levers file's (written after reading the numbers): refresh it.
+            same[0]["kept"] = lever.get("kept", same[0].get("kept", ""))
+            write_json(args.out, done)
             continue
         t = time.time()
         res = L.run_folds(pa, pv, folds, recipe, labels, args.seed, log=lambda m: None, grouped=args.grouped)
         summary = L.summarise(res)
         row = {"name": lever["name"], "what": lever.get("what", ""), "recipe": recipe, "grouped": args.grouped,
                "summary": summary, "per_source": {r["name"]: round(r["macro_f1"], 4) for r in res},
-               "seconds": round(time.time() - t, 1)}
+               "seconds": round(time.time() - t, 1), "kept": lever.get("kept", "")}
         done["rows"] = [r for r in done["rows"] if not (r["name"] == lever["name"] and r["grouped"] == args.grouped)]
         done["rows"].append(row)
         write_json(args.out, done)
