@@ -79,11 +79,19 @@ export type ExtractOutput = "embedding" | "scores" | "log_mel_stats";
 
 /** Messages to a training extraction worker (`scripts/embed/extract_worker.ts`). */
 export type ExtractMessage =
-  | { type: "init"; card: EncoderCard; onnxPath: string; threads?: number; output?: ExtractOutput }
+  | {
+    type: "init";
+    card: EncoderCard;
+    onnxPath: string;
+    threads?: number;
+    output?: ExtractOutput;
+    /** With `output: "embedding"`: also return the encoder's window-mean class scores (same run). */
+    withScores?: boolean;
+  }
   | { type: "job"; key: string; path: string; view: number; seedKey: string };
 
 /** Replies of a training extraction worker. */
 export type ExtractReply =
   | { type: "ready" }
-  | { type: "done"; key: string; embedding: Float32Array }
+  | { type: "done"; key: string; embedding: Float32Array; scores?: Float32Array }
   | { type: "error"; key: string; message: string };

@@ -8,6 +8,10 @@
  * augmentation code never mixes with old rows. Per split (`role`): `<role>.f32` (float32 rows,
  * `dim` each) and `<role>.jsonl` (one row description per line: id, label, modality, domain,
  * group, source, view; view 0 is the original item). `meta.json` holds `dim` and the encoder.
+ * With `withScores` (embeddings of an encoder that has class scores) the folder is
+ * `<encoder>+scores-<sha8>/` and also holds `<role>.scores.f32`: the encoder's window-mean class
+ * scores of the same rows from the same run (`scoresDim` each, in `meta.json`), which the
+ * zero-shot priors of the training recipe read.
  * Re-running skips rows already present (resumable); a torn last batch is cut off on start.
  *
  * @module
@@ -83,6 +87,17 @@ export function toEmbedItems(items: readonly ManifestItem[], roots: DatasetRoots
   }));
 }
 
+/**
+ * Number of classes in an encoder's class-names file (`.csv` with a header line, or one name a line).
+ *
+ * @param path The labels file the card's `outputs.scores.labels` names (in the weights folder).
+ * @returns The class count, the width of a `scores` row.
+ */
+export async function countClasses(path: string): Promise<number> {
+  const lines = (await Deno.readTextFile(path)).split("\n").filter((l) => l.trim() !== "");
+  return path.endsWith(".csv") ? lines.length - 1 : lines.length;
+}
+
 /** Options for {@linkcode extractEmbeddings}. */
 export interface ExtractOptions {
   /** Items of the encoder's modality (others are ignored). */
@@ -105,8 +120,13 @@ export interface ExtractOptions {
    * audio; no graph is run). Other outputs get their own cache folder. @default {"embedding"}
    */
   output?: ExtractOutput;
-  /** Row width for `output: "scores"` (classes in the card's labels file). */
+  /** Row width for `output: "scores"` or `withScores` (classes in the card's labels file). */
   scoresDim?: number;
+  /**
+   * With `output: "embedding"`: also store the encoder's window-mean class scores per row
+   * (`<role>.scores.f32`, `scoresDim` wide) from the same encoder run. @default {false}
+   */
+  withScores?: boolean;
   /** Splits to process. @default {ROLES} */
   roles?: readonly string[];
 }
@@ -153,8 +173,12 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
     ? logMelStatsDim(audioPreprocess(card).logMel!)
     : opts.scoresDim ?? NaN;
   if (!(dim > 0)) throw new RangeError(`extractEmbeddings: output "scores" needs scoresDim (got ${opts.scoresDim})`);
+  const sdim = output === "embedding" && opts.withScores ? opts.scoresDim ?? NaN : 0;
+  if (Number.isNaN(sdim) || sdim < 0) {
+    throw new RangeError(`extractEmbeddings: withScores needs scoresDim (got ${opts.scoresDim})`);
+  }
   const graph = await Deno.readFile(onnxPath);
-  const variant = output === "embedding" ? "" : `-${output}`;
+  const variant = output === "embedding" ? (sdim ? "+scores" : "") : `-${output}`;
   const key = await sha256Hex(
     new Uint8Array([
       ...new TextEncoder().encode(JSON.stringify(card) + AUGMENT_VERSION + CACHE_LAYOUT + variant),
@@ -165,7 +189,7 @@ export async function extractEmbeddings(opts: ExtractOptions): Promise<ExtractRe
   await Deno.mkdir(dir, { recursive: true });
   const unlock = await lockDir(dir, log);
   try {
-    return await fill(opts, dir, dim, output, roles, log);
+    return await fill(opts, dir, dim, sdim, output, roles, log);
   } finally {
     await unlock();
   }
@@ -176,14 +200,16 @@ async function fill(
   opts: ExtractOptions,
   dir: string,
   dim: number,
+  sdim: number,
   output: ExtractOutput,
   roles: readonly string[],
   log: (line: string) => void,
 ): Promise<ExtractResult> {
   const { card, onnxPath } = opts.encoder;
+  const meta = { encoder: card.name, output, dim, ...(sdim ? { scoresDim: sdim } : {}) };
   await Deno.writeTextFile(
     join(dir, "meta.json"),
-    JSON.stringify({ encoder: card.name, output, dim, sha256: card.sha256, augment: AUGMENT_VERSION }, null, 2) + "\n",
+    JSON.stringify({ ...meta, sha256: card.sha256, augment: AUGMENT_VERSION }, null, 2) + "\n",
   );
 
   const done = new Map<string, Set<string>>();
@@ -192,7 +218,8 @@ async function fill(
   for (const role of roles) {
     // Rows of items no longer in this split (the dataset was rebuilt) are dropped.
     const valid = new Set(items.filter((i) => i.split === role).map((i) => i.id));
-    const { keys, count } = await openRole(dir, role, dim, valid);
+    const files: [string, number][] = [["f32", dim], ...(sdim ? [["scores.f32", sdim] as [string, number]] : [])];
+    const { keys, count } = await openRole(dir, role, files, valid);
     done.set(role, keys);
     rows[role] = count;
   }
@@ -213,23 +240,28 @@ async function fill(
   }
   log(`embed: ${card.name}: ${jobs.length} rows to compute with ${opts.workers ?? 2} workers -> ${dir}`);
 
-  const pending = new Map<string, { rows: string[]; data: Float32Array[] }>(
-    roles.map((r) => [r, { rows: [], data: [] }]),
+  const pending = new Map<string, { rows: string[]; data: Float32Array[]; scores: Float32Array[] }>(
+    roles.map((r) => [r, { rows: [], data: [], scores: [] }]),
   );
+  const pack = (rows: Float32Array[], width: number) => {
+    const bytes = new Uint8Array(rows.length * width * 4);
+    rows.forEach((e, i) => bytes.set(new Uint8Array(e.buffer, e.byteOffset, width * 4), i * width * 4));
+    return bytes;
+  };
   // Batches are taken synchronously (workers keep pushing while a write is awaited) and written
   // one after another, so the row file and its index always grow by the same rows in the same order.
   let writing = Promise.resolve();
   const flush = (role: string): Promise<void> => {
     const p = pending.get(role)!;
     if (p.rows.length === 0) return writing;
-    const batchRows = p.rows, batchData = p.data;
+    const batchRows = p.rows, batchData = p.data, batchScores = p.scores;
     p.rows = [];
     p.data = [];
+    p.scores = [];
     writing = writing.then(async () => {
-      const bytes = new Uint8Array(batchData.length * dim * 4);
-      batchData.forEach((e, i) => bytes.set(new Uint8Array(e.buffer, e.byteOffset, dim * 4), i * dim * 4));
       // Rows first, index second: a crash in between leaves extra rows that openRole() cuts off.
-      await Deno.writeFile(join(dir, `${role}.f32`), bytes, { append: true });
+      await Deno.writeFile(join(dir, `${role}.f32`), pack(batchData, dim), { append: true });
+      if (sdim) await Deno.writeFile(join(dir, `${role}.scores.f32`), pack(batchScores, sdim), { append: true });
       await Deno.writeTextFile(join(dir, `${role}.jsonl`), batchRows.join(""), { append: true });
       rows[role] = (rows[role] ?? 0) + batchRows.length;
     });
@@ -250,7 +282,7 @@ async function fill(
         worker.postMessage(msg);
       });
     try {
-      await call({ type: "init", card, onnxPath, threads: 1, output });
+      await call({ type: "init", card, onnxPath, threads: 1, output, withScores: sdim > 0 });
       while (next < jobs.length) {
         const job = jobs[next++]!;
         const seedKey = `${job.item.id}#${job.view}#${opts.seed}`;
@@ -259,10 +291,13 @@ async function fill(
         if (reply.type === "error") {
           failed.push(reply.message);
           log(`embed: skipped ${reply.message}`);
+        } else if (sdim && reply.scores?.length !== sdim) {
+          throw new RangeError(`${job.item.file}: ${reply.scores?.length} class scores, expected ${sdim}`);
         } else {
           const { item } = job;
           const p = pending.get(job.role)!;
           p.data.push(reply.embedding);
+          if (sdim) p.scores.push(reply.scores!);
           p.rows.push(
             JSON.stringify({
               id: item.id,
@@ -323,13 +358,13 @@ async function lockDir(dir: string, log: (line: string) => void): Promise<() => 
 }
 
 /**
- * Reads a role's index, cuts the row file to match it, drops rows whose item id is not in
- * `valid`, and returns the cached keys.
+ * Reads a role's index, cuts each row file (`[suffix, width]`: `<role>.<suffix>`) to match it,
+ * drops rows whose item id is not in `valid`, and returns the cached keys.
  */
 async function openRole(
   dir: string,
   role: string,
-  dim: number,
+  files: [string, number][],
   valid: Set<string>,
 ): Promise<{ keys: Set<string>; count: number }> {
   const keys = new Set<string>();
@@ -347,22 +382,27 @@ async function openRole(
     const r = JSON.parse(line);
     keys.add(`${r.id}#${r.view}`);
   }
-  const f32 = join(dir, `${role}.f32`);
-  const want = complete.length * dim * 4;
-  try {
-    const size = (await Deno.stat(f32)).size;
-    if (size < want) throw new Error(`Embedding cache ${f32} is shorter than its index; delete ${dir} and re-run`);
-    if (size > want) await Deno.truncate(f32, want);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    if (want > 0) throw new Error(`Embedding cache ${f32} is missing; delete ${dir} and re-run`);
+  for (const [suffix, dim] of files) {
+    const f32 = join(dir, `${role}.${suffix}`);
+    const want = complete.length * dim * 4;
+    try {
+      const size = (await Deno.stat(f32)).size;
+      if (size < want) throw new Error(`Embedding cache ${f32} is shorter than its index; delete ${dir} and re-run`);
+      if (size > want) await Deno.truncate(f32, want);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (want > 0) throw new Error(`Embedding cache ${f32} is missing; delete ${dir} and re-run`);
+    }
   }
   const keep = complete.map((line, i) => [line, i] as const).filter(([line]) => valid.has(JSON.parse(line).id));
   if (keep.length < complete.length) {
-    const data = (await Deno.readFile(f32)).subarray(0, want);
-    const kept = new Uint8Array(keep.length * dim * 4);
-    keep.forEach(([, i], k) => kept.set(data.subarray(i * dim * 4, (i + 1) * dim * 4), k * dim * 4));
-    await Deno.writeFile(f32, kept);
+    for (const [suffix, dim] of files) {
+      const f32 = join(dir, `${role}.${suffix}`);
+      const data = (await Deno.readFile(f32)).subarray(0, complete.length * dim * 4);
+      const kept = new Uint8Array(keep.length * dim * 4);
+      keep.forEach(([, i], k) => kept.set(data.subarray(i * dim * 4, (i + 1) * dim * 4), k * dim * 4));
+      await Deno.writeFile(f32, kept);
+    }
     await Deno.writeTextFile(join(dir, `${role}.jsonl`), keep.map(([line]) => line + "\n").join(""));
     keys.clear();
     for (const [line] of keep) {

@@ -22,6 +22,8 @@ let session: Session | undefined;
 let card: EncoderCard | undefined;
 /** "embedding" (default), "scores" (the encoder's classes) or "log_mel_stats" (no graph). */
 let output: ExtractOutput = "embedding";
+/** Also return the window-mean class scores with each embedding (one encoder run for both). */
+let withScores = false;
 
 /** View 0 is the file as it is; other views are augmented, reproducibly from the seed key. */
 function augmentation(view: number, seedKey: string): Augment {
@@ -31,20 +33,25 @@ function augmentation(view: number, seedKey: string): Augment {
     : { bytes: (bytes) => augmentImage(bytes, createRandom(seedKey).next) };
 }
 
-async function embed(path: string, view: number, seedKey: string): Promise<Float32Array> {
+async function embed(
+  path: string,
+  view: number,
+  seedKey: string,
+): Promise<{ embedding: Float32Array; scores?: Float32Array }> {
   const bytes = await Deno.readFile(path);
   const augment = augmentation(view, seedKey);
   if (output === "log_mel_stats") {
     const media = await decodeMedia(bytes);
     if (media.modality !== "audio") throw new Error("not a recognised audio file");
     const samples = augment.samples ? augment.samples(media.audio.samples) : media.audio.samples;
-    return logMelStats(samples, audioPreprocess(card!).logMel!);
+    return { embedding: logMelStats(samples, audioPreprocess(card!).logMel!) };
   }
+  const scores = withScores && output === "embedding";
   const { outputs } = await encodeFile(bytes, { [card!.modality]: { card: card!, session: session! } }, {
-    outputs: [output],
+    outputs: scores ? [output, "scores"] : [output],
     augment,
   });
-  return outputs.mean[output]!;
+  return { embedding: outputs.mean[output]!, ...(scores ? { scores: outputs.mean.scores! } : {}) };
 }
 
 const reply = (msg: ExtractReply, transfer: Transferable[] = []) => self.postMessage(msg, transfer);
@@ -54,13 +61,15 @@ self.onmessage = async (event: MessageEvent<ExtractMessage>) => {
   if (msg.type === "init") {
     card = msg.card;
     output = msg.output ?? "embedding";
+    withScores = msg.withScores ?? false;
     if (output !== "log_mel_stats") session = await createSession(msg.onnxPath, { threads: msg.threads ?? 1 });
     reply({ type: "ready" });
     return;
   }
   try {
-    const embedding = await embed(msg.path, msg.view, msg.seedKey);
-    reply({ type: "done", key: msg.key, embedding }, [embedding.buffer as ArrayBuffer]);
+    const { embedding, scores } = await embed(msg.path, msg.view, msg.seedKey);
+    const transfer = [embedding.buffer as ArrayBuffer, ...(scores ? [scores.buffer as ArrayBuffer] : [])];
+    reply({ type: "done", key: msg.key, embedding, ...(scores ? { scores } : {}) }, transfer);
   } catch (error) {
     reply({ type: "error", key: msg.key, message: `${msg.path}: ${(error as Error).message}` });
   }

@@ -20,6 +20,12 @@
  * 3 epochs, 20 trees; needs `--out`; for CI). Python: env `AMODAL_PYTHON` or `/usr/bin/python3`
  * with torch, scikit-learn, onnx, matplotlib.
  *
+ * `--loso` runs only the leave-one-source-out part (seconds): `reports/latest/loso.md` and its figures
+ * from `models/loso.json` and `reports/latest/loso_levers.json`. With `--levers NAME,NAME` (names in
+ * `scripts/train/levers.json`, or `all`) it first screens those levers (levers.py, `--grouped 4` unless
+ * `--grouped K`) on the training run's embedding cache and folds, adding their rows to loso_levers.json
+ * (a lever whose name, recipe and grouping are there already is not re-run).
+ *
  * @module
  */
 import { requirePython } from "../setup/python.ts";
@@ -32,8 +38,9 @@ import { sha256Hex } from "../../lib/joint/artifact.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { denoTask, loadConfig, REPO_ROOT } from "../../lib/config.ts";
 import TRAINING_PARAMS from "../train/params.json" with { type: "json" };
-import { extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../embed/extract.ts";
+import { countClasses, extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../embed/extract.ts";
 import { smokeItems } from "../train/smoke_items.ts";
+import { losoFolds } from "../train/loso_folds.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -67,6 +74,9 @@ async function main() {
       "image-views": { type: "string" },
       only: { type: "string" },
       "models-metrics": { type: "string" },
+      loso: { type: "boolean", default: false },
+      levers: { type: "string" },
+      grouped: { type: "string", default: "4" },
     },
   });
   const t0 = performance.now();
@@ -82,6 +92,15 @@ async function main() {
   // time on 2 cores (the rows are shared with training's cache, which holds the others when trained).
   const audioViews = Number(values["audio-views"] ?? 1), imageViews = Number(values["image-views"] ?? 1);
   const viewSeed = 1234;
+  if (values.loso) {
+    await losoPart(python, out, {
+      levers: values.levers,
+      grouped: Number(values.grouped),
+      workers,
+      dataDir: resolve(values.data ?? dataDir),
+    });
+    return;
+  }
 
   // 1. Dataset.
   const roots = { dataDir: resolve(values.data ?? dataDir), corpusDir };
@@ -116,7 +135,7 @@ async function main() {
     encoder: string,
     views: number,
     output: "embedding" | "scores" | "log_mel_stats",
-    extra: { roles?: string[]; scoresDim?: number } = {},
+    extra: { roles?: string[]; scoresDim?: number; withScores?: boolean } = {},
   ) => {
     if (only && !only.has(name)) return;
     extracted[name] = await extractEmbeddings({
@@ -131,18 +150,22 @@ async function main() {
     });
   };
   // The served pair first (the training run has usually cached it), then the cheap extras.
-  await extract("audio:yamnet", "yamnet", audioViews, "embedding");
+  const audioClasses = join(weightsDir, encoders.yamnet!.card.outputs.scores!.labels);
+  // The served pair's folders as `deno task train` fills them (audio rows carry YAMNet's scores).
+  await extract("audio:yamnet", "yamnet", audioViews, "embedding", {
+    withScores: true,
+    scoresDim: await countClasses(audioClasses),
+  });
   await extract("image:mobilenet_v2", "mobilenet_v2", imageViews, "embedding");
   const scoreRoles = ["classify-test", "heldout"];
-  const audioClasses = join(weightsDir, encoders.yamnet!.card.outputs.scores!.labels);
   const imageClasses = join(weightsDir, encoders.mobilenet_v2!.card.outputs.scores!.labels);
   await extract("scores:yamnet", "yamnet", 0, "scores", {
     roles: scoreRoles,
-    scoresDim: await classCount(audioClasses),
+    scoresDim: await countClasses(audioClasses),
   });
   await extract("scores:mobilenet_v2", "mobilenet_v2", 0, "scores", {
     roles: scoreRoles,
-    scoresDim: await classCount(imageClasses),
+    scoresDim: await countClasses(imageClasses),
   });
   // The encoder-pair comparison uses original items only (no augmented views, no heldout), the
   // same protocol for every pair, which keeps the extra encoders cheap to extract.
@@ -239,6 +262,54 @@ async function main() {
   );
 }
 
+/**
+ * `--loso`: the lever screen (optional) and the LOSO section, from the training run's cache, folds
+ * and `models/loso.json`. Embeddings are extracted exactly as `deno task train` does (cached rows are
+ * reused; views only as many as the screened levers train on).
+ */
+async function losoPart(
+  python: string,
+  out: string,
+  opts: { levers?: string | undefined; grouped: number; workers: number; dataDir: string },
+) {
+  const { cacheDir, weightsDir, corpusDir, modelsDir } = loadConfig();
+  if (opts.levers) {
+    const spec = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "scripts", "train", "levers.json")));
+    const wanted: { name: string; recipe: { views?: number } }[] = spec.levers.filter((l: { name: string }) =>
+      opts.levers === "all" || opts.levers!.split(",").includes(l.name)
+    );
+    if (wanted.length === 0) throw new Error(`--levers ${opts.levers}: no such lever in scripts/train/levers.json`);
+    const items = await readManifest(join(opts.dataDir, "manifest.jsonl"));
+    const embedItems = toEmbedItems(items, { dataDir: opts.dataDir, corpusDir });
+    const views = Math.max(0, ...wanted.map((l) => l.recipe.views ?? spec.base.views ?? 0));
+    const encoders = await ensureEncoders({ names: [SERVED.audio, SERVED.image], cacheDir });
+    const audioEnc = encoders[SERVED.audio]!, imageEnc = encoders[SERVED.image]!;
+    const audioClasses = join(weightsDir, audioEnc.card.outputs.scores!.labels);
+    const imageClasses = join(weightsDir, imageEnc.card.outputs.scores!.labels);
+    const common = { items: embedItems, cacheRoot: join(cacheDir, "embeddings"), seed: 1234, workers: opts.workers };
+    const audio = await extractEmbeddings({
+      ...common,
+      encoder: audioEnc,
+      views,
+      withScores: true,
+      scoresDim: await countClasses(audioClasses),
+    });
+    const image = await extractEmbeddings({ ...common, encoder: imageEnc, views: 0 });
+    const work = join(cacheDir, "report", "loso");
+    await Deno.mkdir(work, { recursive: true });
+    await Deno.writeTextFile(join(work, "folds.json"), JSON.stringify(losoFolds(items), null, 1) + "\n");
+    await runPython(python, join("..", "train", "levers.py"), [
+      ...["--audio", audio.dir, "--image", image.dir, "--folds", join(work, "folds.json")],
+      ...["--labels", JSON.stringify(LABELS), "--levers", join(REPO_ROOT, "scripts", "train", "levers.json")],
+      ...["--out", join(out, "loso_levers.json"), "--grouped", String(opts.grouped)],
+      ...["--only", wanted.map((l) => l.name).join(","), "--seed", "1234"],
+      ...["--image-encoder", imageEnc.onnxPath, "--image-classes", imageClasses],
+      ...["--audio-encoder", audioEnc.onnxPath, "--audio-classes", audioClasses],
+    ]);
+  }
+  await runPython(python, "loso_section.py", [join(modelsDir, "loso.json"), out]);
+}
+
 /** The smoke slice plus copies of its classify-test items as `retrieval` and `heldout` items. */
 function smokeReportItems(items: ManifestItem[]): ManifestItem[] {
   const test = items.filter((i) => i.split === "classify-test");
@@ -319,11 +390,6 @@ async function updateReadme(path: string, block: string) {
   // `deno task check` runs fmt --check over README.md: pad the table the way fmt does.
   await new Deno.Command(Deno.execPath(), { args: ["fmt", path], cwd: REPO_ROOT, stdout: "null", stderr: "null" })
     .output();
-}
-
-async function classCount(path: string): Promise<number> {
-  const lines = (await Deno.readTextFile(path)).split("\n").filter((l) => l.trim() !== "");
-  return path.endsWith(".csv") ? lines.length - 1 : lines.length;
 }
 
 async function git(args: string[]): Promise<string> {

@@ -3,7 +3,8 @@
 The embedding cache is written by scripts/embed/extract.ts: per encoder one folder holding, per
 dataset split, ``<split>.f32`` (row-major float32 little-endian, ``dim`` columns) and
 ``<split>.jsonl`` (one JSON object per row, same order: id, label, modality, domain, group,
-source, view). ``meta.json`` in the folder gives ``dim`` and the encoder name.
+source, view). ``meta.json`` in the folder gives ``dim`` and the encoder name; with ``scoresDim``
+the folder also holds ``<split>.scores.f32``, the encoder's window-mean class scores of the same rows.
 """
 
 import json
@@ -38,6 +39,18 @@ def load_split(folder, split):
     # The .f32 file may hold a partial batch past the index after an interrupted run.
     data = data[: len(rows) * dim].reshape(len(rows), dim)
     return data, rows
+
+
+def load_scores(folder, split, n):
+    """The encoder's window-mean class scores of a split's rows ([n, scoresDim] float32), stored
+    beside the embeddings (``<split>.scores.f32``, extract.ts `withScores`), or None when the folder
+    has none."""
+    with open(os.path.join(folder, "meta.json")) as f:
+        sdim = json.load(f).get("scoresDim")
+    path = os.path.join(folder, split + ".scores.f32")
+    if not sdim or not os.path.exists(path):
+        return None
+    return np.fromfile(path, dtype="<f4")[: n * sdim].reshape(n, sdim)
 
 
 def select(X, rows, keep):

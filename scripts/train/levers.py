@@ -6,9 +6,11 @@ Usage (after `deno task train`, which writes folds.json into its work folder):
   levers.py --audio DIR --image DIR --folds folds.json --labels JSON --levers scripts/train/levers.json
             --out reports/latest/loso_levers.json [--grouped K] [--only name,name]
             [--image-encoder .cache/encoders/mobilenet_v2.onnx --image-classes ../shared/weights/imagenet_labels.txt]
+            [--audio-encoder .cache/encoders/yamnet.onnx --audio-classes ../shared/weights/yamnet_class_map.csv]
 
 A levers file: {"base": {...recipe...}, "levers": [{"name", "what", "recipe": {...overrides of base...}}]}.
-A lever already present in --out (same name, same recipe, same grouping) is not re-run.
+A lever already present in --out (same name, same recipe, same grouping) is not re-run. A lever's
+optional "kept" (the verdict, written into levers.json once its numbers are read) goes into its row.
 `--grouped K` trains K models that each hold out a K-th of the folds (round-robin by size) instead
 of one per fold: cheaper and slightly pessimistic, for screening; the table says which was used.
 """
@@ -39,6 +41,8 @@ def main():
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--image-encoder", default="", help="the image encoder's ONNX graph (levers with imagenetPrior)")
+    p.add_argument("--audio-encoder", default="", help="the audio encoder's ONNX graph (for the recipe's audiosetPrior)")
+    p.add_argument("--audio-classes", default="", help="its class map (yamnet_class_map.csv)")
     p.add_argument("--image-classes", default="", help="its class names, one per line")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -56,18 +60,25 @@ def main():
     pa, pv = L.Pool(args.audio, lab), L.Pool(args.image, lab)
     if any({**spec["base"], **lever["recipe"]}.get("imagenetPrior") for lever in spec["levers"]):
         L.IMAGENET_PRIOR = L.load_imagenet_prior(args.image_encoder, args.image_classes, labels)
+    if any({**spec["base"], **lever["recipe"]}.get("audiosetPrior") for lever in spec["levers"]):
+        L.AUDIOSET_PRIOR = L.load_audioset_prior(args.audio_encoder, args.audio_classes, labels)
     for lever in spec["levers"]:
         if only and lever["name"] not in only:
             continue
         recipe = {**L.DEFAULTS, **spec["base"], **lever["recipe"]}
-        if any(r["name"] == lever["name"] and r["recipe"] == recipe and r["grouped"] == args.grouped for r in done["rows"]):
+        same = [r for r in done["rows"]
+                if r["name"] == lever["name"] and r.get("recipe") == recipe and r["grouped"] == args.grouped]
+        if same:
+            # The verdict is the levers file's (written after reading the numbers): refresh it.
+            same[0]["kept"] = lever.get("kept", same[0].get("kept", ""))
+            write_json(args.out, done)
             continue
         t = time.time()
         res = L.run_folds(pa, pv, folds, recipe, labels, args.seed, log=lambda m: None, grouped=args.grouped)
         summary = L.summarise(res)
         row = {"name": lever["name"], "what": lever.get("what", ""), "recipe": recipe, "grouped": args.grouped,
                "summary": summary, "per_source": {r["name"]: round(r["macro_f1"], 4) for r in res},
-               "seconds": round(time.time() - t, 1)}
+               "seconds": round(time.time() - t, 1), "kept": lever.get("kept", "")}
         done["rows"] = [r for r in done["rows"] if not (r["name"] == lever["name"] and r["grouped"] == args.grouped)]
         done["rows"].append(row)
         write_json(args.out, done)

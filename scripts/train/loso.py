@@ -36,13 +36,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import f32_list, load_split, seed_everything, write_json  # noqa: E402
+from common import f32_list, load_scores, load_split, seed_everything, write_json  # noqa: E402
 from translate import Head, hinge_loss  # noqa: E402
 
 ROLES = ["translation-train", "translation-val", "retrieval", "classify-train", "classify-test", "heldout"]
 
 DEFAULTS = {
     "hidden": 256, "dim": 128, "batch": 1024, "lr": 0.001, "margin": 1.0, "epochs": 20, "inputDim": 0, "cap": 0, "imagenetPrior": 0.0,
+    "audiosetPrior": 0.0, "audiosetFrom": "scores", "audiosetMass": "max",
     "prototypeWeight": 0.0, "prototypeScale": 10.0, "balance": "none", "views": 0,
     "head": "forest", "trees": 100, "depth": 32, "C": 1.0, "mlpHidden": 128, "mlpEpochs": 60,
 }
@@ -52,14 +53,17 @@ class Pool:
     """Every cached row of one modality (all roles), with label ids and row metadata as arrays."""
 
     def __init__(self, folder, lab, roles=ROLES):
-        xs, rows = [], []
+        xs, rows, ss = [], [], []
         for role in roles:
             x, r = load_split(folder, role)
             for row in r:
                 row["role"] = role
             xs.append(x)
+            ss.append(load_scores(folder, role, len(r)))
             rows += r
         self.x = np.concatenate(xs).astype(np.float32)
+        # The encoder's own class scores of the same rows (audio: YAMNet's AudioSet), when cached.
+        self.s = None if any(v is None for v in ss) else np.concatenate(ss).astype(np.float32)
         self.rows = rows
         self.y = np.array([lab[r["label"]] for r in rows], dtype=np.int64)
         self.source = np.array([r["source"] for r in rows])
@@ -73,6 +77,7 @@ class Pool:
         p.x, p.y, p.source, p.domain, p.role, p.view = (self.x[idx], self.y[idx], self.source[idx],
                                                         self.domain[idx], self.role[idx], self.view[idx])
         p.rows = [self.rows[i] for i in idx]
+        p.s = None if self.s is None else self.s[idx]
         return p
 
 
@@ -239,6 +244,89 @@ class PriorHead(torch.nn.Module):
         return z / torch.sqrt(torch.clamp((z * z).sum(dim=1, keepdim=True), min=1e-24))
 
 
+# YAMNet's own AudioSet classifier (its last Gemm, read from the ONNX graph) and which of its
+# classes name each of our labels: set by main() when the recipe's `audiosetPrior` is > 0.
+AUDIOSET_PRIOR = None
+
+
+def load_audioset_prior(onnx_path, class_map_path, labels):
+    """(W [classes, 1024], b [classes], cols) of YAMNet's logits layer and, per label, the AudioSet
+    score columns that name it (scripts/report/off_the_shelf.py AUDIOSET, the off-the-shelf
+    baseline's mapping). The scores are sigmoid(W e + b) of each 0.96 s patch embedding e."""
+    import onnx
+    from onnx import numpy_helper
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "report"))
+    from off_the_shelf import AUDIOSET, read_class_names
+
+    g = onnx.load(onnx_path).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    names = read_class_names(class_map_path)
+    for node in g.node:
+        if node.op_type != "Gemm":
+            continue
+        deq = next((n for n in g.node if n.op_type == "DequantizeLinear" and n.output[0] == node.input[1]), None)
+        if deq is None or inits[deq.input[0]].shape[0] != len(names):
+            continue
+        q, scale, zp = (inits[deq.input[k]] for k in range(3))
+        shape = (-1, 1) if np.ndim(scale) == 1 else ()
+        w = (q.astype(np.float64) - np.reshape(zp, shape).astype(np.float64)) * np.reshape(scale, shape)
+        b = inits[node.input[2]].astype(np.float64)
+        cols = [[names.index(c) for c in AUDIOSET.get(l, [])] for l in labels]
+        return w.astype(np.float32), b.astype(np.float32), cols
+    raise SystemExit(f"loso: no {len(names)}-class Gemm in {onnx_path}")
+
+
+def audioset_label_mass(scores, cols, mode):
+    """[n, labels] from AudioSet scores [n, classes] (torch): per label the largest ("max") or the
+    summed, clipped at 1 ("sum"), score of its classes; 0 for a label no class names."""
+    out = []
+    for c in cols:
+        if not c:
+            out.append(torch.zeros(scores.shape[0], dtype=scores.dtype))
+        elif mode == "max":
+            out.append(scores[:, c].amax(dim=1))
+        else:
+            out.append(torch.clamp(scores[:, c].sum(dim=1), max=1.0))
+    return torch.stack(out, dim=1)
+
+
+class AudioPriorHead(torch.nn.Module):
+    """The audio head plus YAMNet's AudioSet prior: normalize(head(x) + beta * mass @ prototypes).
+
+    `source` "scores": mass from the window-mean AudioSet scores the encoder run already gives (a
+    second input); "embedding": from sigmoid(W x + b) of the clip-mean embedding itself (YAMNet's
+    own last layer, folded in here; one input, like the ImageNet prior)."""
+
+    def __init__(self, head, prior, protos, beta, source, mode):
+        super().__init__()
+        self.head, self.beta, self.source, self.mode = head, beta, source, mode
+        self.takes_scores = source == "scores"
+        w, b, self.cols = prior
+        self.register_buffer("w", torch.from_numpy(w))
+        self.register_buffer("b", torch.from_numpy(b))
+        self.register_buffer("protos", protos.detach().clone())
+
+    def forward(self, x, s=None):
+        if self.source == "embedding":
+            s = torch.sigmoid(x @ self.w.t() + self.b)
+        z = self.head(x) + self.beta * (audioset_label_mass(s, self.cols, self.mode) @ self.protos)
+        return z / torch.sqrt(torch.clamp((z * z).sum(dim=1, keepdim=True), min=1e-24))
+
+
+def audio_mass(pool, cfg):
+    """The AudioSet label mass of every row of an audio pool (torch [n, labels])."""
+    w, b, cols = AUDIOSET_PRIOR
+    if cfg["audiosetFrom"] == "embedding":
+        s = torch.sigmoid(torch.from_numpy(pool.x) @ torch.from_numpy(w).t() + torch.from_numpy(b))
+    else:
+        if pool.s is None:
+            raise SystemExit("loso: audiosetFrom 'scores' needs the AudioSet scores beside the audio embeddings")
+        s = torch.from_numpy(pool.s)
+    with torch.no_grad():
+        return audioset_label_mass(s, cols, cfg["audiosetMass"])
+
+
 def train_translator(a, v, cfg, n_labels, seed, log=None):
     """The translator heads (audio, image) trained on pools a and v (train rows only).
 
@@ -263,7 +351,9 @@ def train_translator(a, v, cfg, n_labels, seed, log=None):
         prior_t = tuple(torch.from_numpy(t) for t in IMAGENET_PRIOR)
         with torch.no_grad():
             mass_v = imagenet_label_mass(torch.from_numpy(v.x), prior_t)
-    if cfg["prototypeWeight"] > 0 or beta:
+    beta_a = cfg.get("audiosetPrior", 0.0) if AUDIOSET_PRIOR is not None else 0.0
+    mass_a = audio_mass(a, cfg) if beta_a else None
+    if cfg["prototypeWeight"] > 0 or beta or beta_a:
         protos = torch.nn.Parameter(torch.randn(n_labels, cfg["dim"]) * 0.1)
         params.append(protos)
     opt = torch.optim.Adam(params, lr=cfg["lr"])
@@ -285,6 +375,9 @@ def train_translator(a, v, cfg, n_labels, seed, log=None):
             if len(bi) < 2:
                 continue
             za, zv = ha(ta[bi]), hv(tv[bv])
+            if beta_a:
+                za = za + beta_a * (mass_a[bi] @ (protos / protos.norm(dim=1, keepdim=True)))
+                za = za / za.norm(dim=1, keepdim=True).clamp(min=1e-12)
             if beta:
                 zv = zv + beta * (mass_v[bv] @ (protos / protos.norm(dim=1, keepdim=True)))
                 zv = zv / zv.norm(dim=1, keepdim=True).clamp(min=1e-12)
@@ -306,6 +399,9 @@ def train_translator(a, v, cfg, n_labels, seed, log=None):
         hv = fold_input_projection(hv, *proj["image"], v.x.shape[1])
     if beta:
         hv = PriorHead(hv, IMAGENET_PRIOR, protos / protos.norm(dim=1, keepdim=True), beta).eval()
+    if beta_a:
+        ha = AudioPriorHead(ha, AUDIOSET_PRIOR, protos / protos.norm(dim=1, keepdim=True), beta_a,
+                            cfg["audiosetFrom"], cfg["audiosetMass"]).eval()
     return ha, hv
 
 
@@ -315,8 +411,11 @@ def _label_pairs(ya, yv, rng):
     return make_pairs(ya, yv, rng)
 
 
-def embed(head, x):
+def embed(head, x, s=None):
+    """Joint embeddings of rows x (s: their encoder class scores, for a head that reads them)."""
     with torch.no_grad():
+        if getattr(head, "takes_scores", False):
+            return head(torch.from_numpy(x), torch.from_numpy(s)).numpy()
         return head(torch.from_numpy(x)).numpy()
 
 
@@ -373,7 +472,7 @@ def fit_head(cfg, z, y, w, n_labels, seed):
 def train_recipe(a, v, cfg, n_labels, seed):
     """Translator + head on training pools a, v. Returns (ha, hv, head model, proba function)."""
     ha, hv = train_translator(a, v, cfg, n_labels, seed)
-    z = np.concatenate([embed(ha, a.x), embed(hv, v.x)])
+    z = np.concatenate([embed(ha, a.x, a.s), embed(hv, v.x)])
     y = np.concatenate([a.y, v.y])
     src = np.concatenate([a.source, v.source])
     # Balanced per modality first (audio rows outnumber image rows ~6:1), then each modality's
@@ -418,7 +517,7 @@ def run_folds(pa, pv, folds, cfg, labels, seed, only=None, log=print, grouped=0)
         for fold in group:
             test_pool = pa if fold["modality"] == "audio" else pv
             te = test_pool.take(test_mask(test_pool, fold["test"]))
-            z = embed(ha if fold["modality"] == "audio" else hv, te.x)
+            z = embed(ha if fold["modality"] == "audio" else hv, te.x, te.s)
             pred = np.argmax(proba(z), axis=1)
             present = sorted({lab[l] for l in fold["labels"]} & set(te.y.tolist()))
             mf, per = macro_f1(te.y, pred, present)
@@ -491,6 +590,9 @@ def serve(pa, pv, folds, cfg, labels, seed, work):
     t = time.time()
     a = pa.take(cap_mask(pa, train_mask(pa, [], folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
     v = pv.take(cap_mask(pv, train_mask(pv, [], folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
+    if cfg["audiosetPrior"] and cfg["audiosetFrom"] != "embedding":
+        # The served translator takes the embedding only (one ONNX input, as every caller gives it).
+        raise SystemExit("loso: --serve needs audiosetFrom 'embedding' (the prior folded into the audio translator)")
     ha, hv, model, proba = train_recipe(a, v, cfg, n_labels, seed)
     fit_seconds = time.time() - t
     os.makedirs(os.path.join(work, "parity"), exist_ok=True)
@@ -560,6 +662,8 @@ def main():
     p.add_argument("--grouped", type=int, default=0, help="screening: K runs holding out several folds each")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--image-encoder", default="", help="the image encoder's ONNX graph (for the recipe's imagenetPrior)")
+    p.add_argument("--audio-encoder", default="", help="the audio encoder's ONNX graph (for the recipe's audiosetPrior)")
+    p.add_argument("--audio-classes", default="", help="its class map (yamnet_class_map.csv)")
     p.add_argument("--image-classes", default="", help="its class names, one per line")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -569,6 +673,9 @@ def main():
     if cfg["imagenetPrior"]:
         global IMAGENET_PRIOR
         IMAGENET_PRIOR = load_imagenet_prior(args.image_encoder, args.image_classes, labels)
+    if cfg["audiosetPrior"]:
+        global AUDIOSET_PRIOR
+        AUDIOSET_PRIOR = load_audioset_prior(args.audio_encoder, args.audio_classes, labels)
     with open(args.folds) as f:
         folds = json.load(f)
     pa, pv = Pool(args.audio, lab), Pool(args.image, lab)

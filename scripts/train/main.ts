@@ -32,7 +32,7 @@ import { LABELS } from "../../lib/labels.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
 import type { ModelManifest } from "../../lib/joint/model_manifest.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
-import { AUGMENT_VERSION, extractEmbeddings, toEmbedItems } from "../embed/extract.ts";
+import { AUGMENT_VERSION, countClasses, extractEmbeddings, toEmbedItems } from "../embed/extract.ts";
 import { exportParityFixture, PARITY_FIXTURE_DIR } from "./export_parity_fixture.ts";
 import { smokeItems } from "./smoke_items.ts";
 import { type LosoFolds, losoFolds, SAMPLE_FAMILIES } from "./loso_folds.ts";
@@ -99,9 +99,13 @@ async function main() {
   const audioEnc = encoders[config.audioEncoder]!, imageEnc = encoders[config.imageEncoder]!;
   const cacheRoot = smoke ? join(out, ".work", "embeddings") : join(config.cacheDir, "embeddings");
   const tEmbed = performance.now();
+  // YAMNet's own AudioSet scores ride along with each audio row (same run): the recipe's AudioSet prior.
+  const audioClasses = join(config.weightsDir, audioEnc.card.outputs.scores?.labels ?? "yamnet_class_map.csv");
   const audio = await extractEmbeddings({
     items: embedItems,
     encoder: audioEnc,
+    withScores: true,
+    scoresDim: await countClasses(audioClasses),
     cacheRoot,
     views: audioViews,
     seed,
@@ -147,6 +151,11 @@ async function main() {
     imageEnc.onnxPath,
     "--image-classes",
     imageClasses,
+    // YAMNet's own AudioSet classifier is the zero-shot prior for audio (recipe `audiosetPrior`).
+    "--audio-encoder",
+    audioEnc.onnxPath,
+    "--audio-classes",
+    audioClasses,
   ];
   await stage(python, "pca", join(work, "pca.json"), stageSeconds, [
     ...common,

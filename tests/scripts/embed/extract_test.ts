@@ -67,3 +67,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "extractEmbeddings() withScores stores the encoder's class scores of the same rows and keeps them aligned",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { mobilenet_v2: encoder } = await ensureEncoders({ names: ["mobilenet_v2"], log: () => {} });
+    const dir = join(CORPUS, "images/gpiosenka/banjo");
+    const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort().slice(0, 3);
+    const items: EmbedItem[] = files.map((f) => ({
+      id: `t/${f}`,
+      file: join(dir, f),
+      split: "classify-test",
+      modality: "image",
+      label: "banjo",
+      domain: "photo",
+      group: "g",
+      source: "gpiosenka",
+    }));
+    const cacheRoot = await Deno.makeTempDir({ prefix: "amodal-embed-" });
+    try {
+      const sdim = 1001;
+      const opts = { items, encoder: encoder!, cacheRoot, views: 0, seed: 7, workers: 1, log: () => {} };
+      const first = await extractEmbeddings({ ...opts, withScores: true, scoresDim: sdim });
+      assert.match(first.dir, /mobilenet_v2\+scores-/);
+      assert.equal(JSON.parse(await Deno.readTextFile(join(first.dir, "meta.json"))).scoresDim, sdim);
+      // A dropped item leaves embeddings and scores cut the same way.
+      items[0]!.split = "retrieval";
+      await extractEmbeddings({ ...opts, withScores: true, scoresDim: sdim, roles: ["classify-test"] });
+      const rows = (await Deno.readTextFile(join(first.dir, "classify-test.jsonl"))).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assert.equal(rows.length, 2);
+      const scores = await readF32(join(first.dir, "classify-test.scores.f32"));
+      assert.equal(scores.length, 2 * sdim);
+      const k = rows.findIndex((r) => r.id === items[2]!.id);
+      const p = encoder!.card.preprocess as ImagePreprocess;
+      const session = await createSession(encoder!.onnxPath, { threads: 1 });
+      const { pixels } = await decodeImage(await Deno.readFile(items[2]!.file), {
+        size: p.size,
+        centralFraction: p.centralFraction,
+      });
+      const want = (await encode(session, encoder!.card, imageInput(encoder!.card, pixels), ["scores"])).mean.scores!;
+      assert.deepEqual(scores.subarray(k * sdim, (k + 1) * sdim), want);
+      await assert.rejects(extractEmbeddings({ ...opts, withScores: true }), RangeError);
+    } finally {
+      await Deno.remove(cacheRoot, { recursive: true });
+    }
+  },
+});

@@ -1,14 +1,26 @@
 /**
  * scripts/train/loso.py: balancing weights, the per-(source, label) cap, the input projection
- * folded into the translator's first layer, and the image head's ImageNet prior.
+ * folded into the translator's first layer, the image head's ImageNet prior and the audio head's
+ * AudioSet prior (against the served YAMNet graph).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadConfig } from "../../../lib/config.ts";
+import { LABELS } from "../../../lib/labels.ts";
+import { createSession } from "../../../lib/backend/onnx.ts";
+import { audioPreprocess } from "../../../lib/features/encoder_input.ts";
+import { logMel } from "../../../lib/features/log_mel.ts";
+import { padWaveform } from "../../../lib/features/pad_waveform.ts";
+import { toPatches } from "../../../lib/features/patches.ts";
+import { decodeAudio } from "../../../lib/media/decode_audio.ts";
+import { ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
 import { missingPython, pythonPath } from "../../../scripts/setup/python.ts";
 
 const PYTHON = pythonPath();
 const TRAIN_DIR = fileURLToPath(new URL("../../../scripts/train/", import.meta.url));
-const ready = (await missingPython(["numpy", "sklearn", "torch"], PYTHON)).length === 0;
+const ready = (await missingPython(["numpy", "sklearn", "torch", "onnx"], PYTHON)).length === 0;
+const VIOLIN = "audio/iowa_pitchfinder/violin/violin__Violin.arco.ff.sulD.G4.stereo.flac";
 
 /** Runs `code` with scripts/train on the import path and returns the JSON it prints last. */
 async function py(code: string): Promise<Record<string, unknown>> {
@@ -88,5 +100,54 @@ print(json.dumps({"fold": float(np.abs(got - want).max()), "prior": float(np.abs
     assert.ok((got.fold as number) < 1e-5, `fold ${got.fold}`);
     assert.ok((got.prior as number) < 1e-5, `prior ${got.prior}`);
     assert.ok((got.norm as number) < 1e-5);
+  },
+});
+
+Deno.test({
+  name: "load_audioset_prior() reproduces the served YAMNet graph's AudioSet scores from its patch embeddings",
+  ignore: !ready,
+  sanitizeResources: false,
+  fn: async () => {
+    const { card, onnxPath } = (await ensureEncoders({ names: ["yamnet"], log: () => {} })).yamnet!;
+    const session = await createSession(onnxPath, { threads: 1 });
+    const { samples } = await decodeAudio(await Deno.readFile(join(loadConfig().corpusDir, VIOLIN)));
+    const patches = toPatches(logMel(padWaveform(samples), audioPreprocess(card).logMel!));
+    const rows = Math.min(patches.count, 4), size = patches.data.length / patches.count;
+    const out = await session.run(
+      { input: { data: patches.data.slice(0, rows * size), dims: [rows, 96, 64] } },
+      ["embedding", "scores"],
+    );
+    const dir = await Deno.makeTempDir({ prefix: "amodal-audioset-" });
+    try {
+      await Deno.writeFile(join(dir, "e.f32"), new Uint8Array((out.embedding!.data as Float32Array).buffer));
+      await Deno.writeFile(join(dir, "s.f32"), new Uint8Array((out.scores!.data as Float32Array).buffer));
+      const classes = join(loadConfig().weightsDir, card.outputs.scores!.labels);
+      const got = await py(`
+import numpy as np, torch
+e = np.fromfile(${JSON.stringify(join(dir, "e.f32"))}, "<f4").reshape(${rows}, 1024)
+s = np.fromfile(${JSON.stringify(join(dir, "s.f32"))}, "<f4").reshape(${rows}, -1)
+labels = ${JSON.stringify(LABELS)}
+w, b, cols = L.load_audioset_prior(${JSON.stringify(onnxPath)}, ${JSON.stringify(classes)}, labels)
+mine = 1 / (1 + np.exp(-(e.astype(np.float64) @ w.T.astype(np.float64) + b)))
+# The prior head from the embedding equals head(x) + beta * per-label max score @ prototypes, normalised.
+torch.manual_seed(0)
+head = torch.nn.Linear(1024, 3)
+protos = torch.nn.functional.normalize(torch.randn(len(labels), 3), dim=1)
+ah = L.AudioPriorHead(head, (w, b, cols), protos, 3.0, "embedding", "max").eval()
+with torch.no_grad():
+    z = ah(torch.from_numpy(e)).numpy()
+    mass = np.stack([mine[:, c].max(1) if c else np.zeros(len(e)) for c in cols], 1)
+    zz = head(torch.from_numpy(e)).numpy() + 3.0 * mass @ protos.numpy()
+zz /= np.linalg.norm(zz, axis=1, keepdims=True)
+print(json.dumps({"scores": float(np.abs(mine - s).max()), "head": float(np.abs(z - zz).max()),
+                  "violin": labels[int(mass.mean(0).argmax())], "mapped": sum(1 for c in cols if c)}))`);
+      assert.ok((got.scores as number) < 1e-4, `scores ${got.scores}`);
+      assert.ok((got.head as number) < 1e-5, `head ${got.head}`);
+      // Every label but none has an AudioSet class; a violin's largest label mass is violin.
+      assert.equal(got.mapped, LABELS.length);
+      assert.equal(got.violin, "violin");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
