@@ -17,9 +17,9 @@
  * 4. `frames` frames (5) at the centres of equal parts of that same span (the whole clip when shorter;
  *    one frame at 0 s for a one-frame video; a container that declares no duration, as a browser's live
  *    WebM, is measured by its decoded sound, or else by its last video packet) are decoded one by one with an input seek (only the
- *    packets from the previous keyframe are decoded), scaled by ffmpeg so their short side is at most
- *    twice the encoder's input (the photos' decoder makes the final anti-aliased resize), written as
- *    PNG and decoded by `decodeImage()`: the same central crop, resize and colour handling as a photo.
+ *    packets from the previous keyframe are decoded), cropped and resized by ffmpeg's filters exactly as
+ *    `preprocess_image.ts` crops and resizes a photo (central crop, linear resize to the encoder's input),
+ *    and written as raw RGB: sharp is not needed in the worker that decodes a video.
  *    A frame larger than `maxPixels` (the image limit, read from the stream header) is not decoded at
  *    all; a frame that does not decode is skipped and counted.
  * 5. A video with neither a decodable audio track nor a decodable frame is a 422; with one of them it is
@@ -29,7 +29,7 @@
  */
 import { ProblemError } from "../errors.ts";
 import { decodeAudio, type DecodedAudio } from "./decode_audio.ts";
-import { type DecodedImage, decodeImage } from "./decode_image.ts";
+import type { DecodedImage } from "./decode_image.ts";
 import { runFfmpeg, runFfprobe } from "./ffmpeg.ts";
 import { sniff } from "./sniff.ts";
 
@@ -273,6 +273,7 @@ export async function decodeVideo(
     ));
     const span = Math.min(known ?? maxSeconds, maxSeconds);
     const times = frameTimes(video.frames === 1 ? 0 : span, Math.min(options.frames ?? 5, video.frames ?? Infinity));
+    const frameGeometry = { size, centralFraction, width: video.width, height: video.height };
     let failed = 0;
     let lastError = "";
     for (const seconds of times) {
@@ -283,7 +284,7 @@ export async function decodeVideo(
       try {
         frames.push({
           seconds,
-          image: await decodeFrame(bytes, video.index, seconds, { size, centralFraction, maxPixels }, left()),
+          image: await decodeFrame(bytes, video.index, seconds, frameGeometry, left()),
         });
       } catch (error) {
         if (!(error instanceof ProblemError) || error.status >= 500) throw error;
@@ -296,7 +297,7 @@ export async function decodeVideo(
       try {
         frames.push({
           seconds: 0,
-          image: await decodeFrame(bytes, video.index, 0, { size, centralFraction, maxPixels }, left()),
+          image: await decodeFrame(bytes, video.index, 0, frameGeometry, left()),
         });
         failed = times.length;
       } catch (error) {
@@ -364,18 +365,23 @@ async function lastPacketSeconds(
   }
 }
 
-/** One frame at `seconds`, as a photo would be preprocessed. */
+/**
+ * One frame at `seconds`, preprocessed as a photo is (`preprocess_image.ts`: the central crop of `centralFraction` of
+ * each side, then a linear resize of that box to `size` x `size`, 8-bit RGB HWC), but by ffmpeg's own filters
+ * (`crop`, `scale`, `rawvideo`): the frames never reach sharp, so an inference worker that decodes a video does not
+ * load a second sharp-wasm (~66 MB and four pthread isolates per worker, measured under the adversarial burst).
+ */
 async function decodeFrame(
   bytes: Uint8Array,
   stream: number,
   seconds: number,
-  geometry: { size: number; centralFraction: number; maxPixels: number },
+  geometry: { size: number; centralFraction: number; width: number; height: number },
   timeoutMs: number,
 ): Promise<DecodedImage> {
-  // Short side at most twice the encoder input: the photos' decoder does the final, anti-aliased resize.
-  const side = 2 * geometry.size;
-  const scale = `scale=w='if(lte(iw,ih),min(iw,${side}),-2)':h='if(lte(iw,ih),-2,min(ih,${side}))'`;
-  const png = await runFfmpeg(bytes, [
+  const { size, centralFraction: f } = geometry;
+  // tf.image.central_crop's box, as the photos' preprocessing cuts it (centred: crop's default x and y).
+  const crop = `crop=w='iw-2*trunc((iw-iw*${f})/2)':h='ih-2*trunc((ih-ih*${f})/2)'`;
+  const raw = await runFfmpeg(bytes, [
     "-hide_banner",
     "-ss",
     seconds.toFixed(3),
@@ -386,22 +392,26 @@ async function decodeFrame(
     "-frames:v",
     1,
     "-vf",
-    scale,
-    "-c:v",
-    "png",
+    `${crop},scale=${size}:${size}:flags=bilinear+accurate_rnd+full_chroma_int`,
+    "-pix_fmt",
+    "rgb24",
     "-f",
-    "image2",
+    "rawvideo",
     "out",
   ], timeoutMs);
-  if (png.length === 0) throw new ProblemError(422, `no frame at ${seconds} s`);
-  return await decodeImage(png, geometry);
+  if (raw.length === 0) throw new ProblemError(422, `no frame at ${seconds} s`);
+  if (raw.length !== size * size * 3) {
+    throw new ProblemError(422, `the frame at ${seconds} s decoded to ${raw.length} bytes, not ${size}x${size} RGB`);
+  }
+  return { pixels: raw, width: geometry.width, height: geometry.height };
 }
 
 /** ffmpeg's or the image decoder's reason, without their prefixes; its progress lines say nothing. */
 function reasonOf(message: string): string {
   const said = message.replace(/^ffmpeg failed: /, "").replace(/^Cannot decode image: /, "");
   if (!said) return "";
-  if (/^frame=|no audio could be decoded/.test(said)) return " (the stream is corrupt or cut short)";
+  // ffmpeg's progress lines, and an empty output (the packets at that time did not decode), say only that.
+  if (/^frame=|no audio could be decoded|^no frame at /.test(said)) return " (the stream is corrupt or cut short)";
   return ` (${said})`;
 }
 
