@@ -140,19 +140,11 @@ interface ProbeReport {
 export async function probeVideo(bytes: Uint8Array, timeoutMs = 20_000): Promise<VideoProbe | undefined> {
   let report: ProbeReport;
   try {
-    const json = await runFfprobe(bytes, [
-      "-v",
-      "error",
+    report = await ffprobeJson<ProbeReport>(bytes, [
       "-show_entries",
       "stream=index,codec_type,codec_name,width,height,nb_frames,duration:stream_disposition=attached_pic:" +
       "format=duration",
-      "-of",
-      "json",
-      "-o",
-      "out",
-      "in",
     ], timeoutMs);
-    report = JSON.parse(new TextDecoder().decode(json));
   } catch {
     return undefined;
   }
@@ -338,22 +330,14 @@ async function lastPacketSeconds(
   timeoutMs: number,
 ): Promise<number | null> {
   try {
-    const json = await runFfprobe(bytes, [
-      "-v",
-      "error",
+    const report = await ffprobeJson<{ packets?: { pts_time?: string }[] }>(bytes, [
       "-select_streams",
       String(stream),
       "-read_intervals",
       `%+${maxSeconds}`,
       "-show_entries",
       "packet=pts_time",
-      "-of",
-      "json",
-      "-o",
-      "out",
-      "in",
     ], timeoutMs);
-    const report = JSON.parse(new TextDecoder().decode(json)) as { packets?: { pts_time?: string }[] };
     let last: number | null = null;
     for (const packet of report.packets ?? []) {
       const t = Number(packet.pts_time);
@@ -404,6 +388,12 @@ async function decodeFrame(
     throw new ProblemError(422, `the frame at ${seconds} s decoded to ${raw.length} bytes, not ${size}x${size} RGB`);
   }
   return { pixels: raw, width: geometry.width, height: geometry.height };
+}
+
+/** ffprobe's JSON report of `entries` (its `-show_entries` and stream selection arguments). */
+async function ffprobeJson<T>(bytes: Uint8Array, entries: (string | number)[], timeoutMs: number): Promise<T> {
+  const json = await runFfprobe(bytes, ["-v", "error", ...entries, "-of", "json", "-o", "out", "in"], timeoutMs);
+  return JSON.parse(new TextDecoder().decode(json)) as T;
 }
 
 /** ffmpeg's or the image decoder's reason, without their prefixes; its progress lines say nothing. */

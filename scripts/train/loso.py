@@ -648,6 +648,14 @@ def serve(pa, pv, folds, cfg, labels, seed, work):
             "fit_seconds": round(fit_seconds, 1), "export_max_abs_diff": err, "head": cfg["head"]}
 
 
+
+def add_prior_args(p):
+    """The encoders' graphs and class names the recipe's priors read (imagenetPrior, audiosetPrior); levers.py too."""
+    p.add_argument("--image-encoder", default="", help="the image encoder's ONNX graph (for the recipe's imagenetPrior)")
+    p.add_argument("--audio-encoder", default="", help="the audio encoder's ONNX graph (for the recipe's audiosetPrior)")
+    p.add_argument("--audio-classes", default="", help="its class map (yamnet_class_map.csv)")
+    p.add_argument("--image-classes", default="", help="its class names, one per line")
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--audio", required=True)
@@ -661,10 +669,7 @@ def main():
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--grouped", type=int, default=0, help="screening: K runs holding out several folds each")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--image-encoder", default="", help="the image encoder's ONNX graph (for the recipe's imagenetPrior)")
-    p.add_argument("--audio-encoder", default="", help="the audio encoder's ONNX graph (for the recipe's audiosetPrior)")
-    p.add_argument("--audio-classes", default="", help="its class map (yamnet_class_map.csv)")
-    p.add_argument("--image-classes", default="", help="its class names, one per line")
+    add_prior_args(p)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     labels = json.loads(args.labels)
