@@ -13,6 +13,8 @@
  * - WAV (fast path): planar float at the file's own rate and channels, plus the 16 kHz mono copy.
  * - Other audio (ffmpeg): the file in ffmpeg's heap, its float output there, the copy read out of it
  *   and the planar copy (three times the float size), plus the 16 kHz mono copy.
+ * - Videos (`mp4`, `mov`, `webm` that may hold a video track): their audio track as above, plus
+ *   {@linkcode VIDEO_FRAMES_BYTES} for the frames.
  *
  * @module
  */
@@ -37,6 +39,16 @@ const ASSUMED_RATE = 48_000;
 const ASSUMED_CHANNELS = 2;
 /** Bytes per 16 kHz mono float second: what every audio input ends up as. */
 const MONO_16K_SECOND = 16_000 * 4;
+
+/**
+ * What decoding a video's frames holds on top of its audio track: frames are decoded at full size in
+ * ffmpeg's heap, by a core that the job after a large video starts afresh (`releaseGrownCore()` in
+ * `ffmpeg.ts`; its heap starts at 32 MiB, 3840 px MPEG-4 frames grew it to 55 MiB). Measured in one isolate
+ * (peak RSS over the decode): a 30 s MOV of 3840 px frames over 30 s of 48 kHz stereo, 82-88 MB; a 30 s
+ * 48 kHz stereo FLAC alone, 29-34 MB. Counted for every video whatever its frame size, because the first
+ * bytes of an MP4 rarely say it (its `moov` box is often at the end).
+ */
+export const VIDEO_FRAMES_BYTES = 56_000_000;
 
 /**
  * Estimates the bytes decoding an upload will hold at its peak, from the upload's first bytes.
@@ -87,7 +99,33 @@ export function estimateDecodeBytes(head: Uint8Array, options: DecodeCostOptions
   const rate = flac?.sampleRate ?? ASSUMED_RATE;
   const channels = flac?.channels ?? ASSUMED_CHANNELS;
   const seconds = flac?.seconds ? Math.min(maxSeconds, flac.seconds) : maxSeconds;
-  return total + Math.ceil(seconds * (rate * channels * 4 * 3 + MONO_16K_SECOND));
+  const frames = mayHoldVideo(head, kind.format) ? VIDEO_FRAMES_BYTES : 0;
+  return total + Math.ceil(seconds * (rate * channels * 4 * 3 + MONO_16K_SECOND)) + frames;
+}
+
+const ascii = (text: string) => new TextEncoder().encode(text);
+const VIDE = ascii("vide");
+const MOOV = ascii("moov");
+const WEBM_VIDEO_CODEC = ascii("V_");
+const WEBM_AUDIO_CODEC = ascii("A_");
+
+/**
+ * Whether a container may hold a video track, from its first bytes: yes when they show one (an MP4/MOV
+ * handler of type `vide`, a WebM codec ID `V_...`) or do not reach the track list; no when the track list
+ * is there without one (an M4A, or an MP4/WebM of sound only).
+ */
+function mayHoldVideo(head: Uint8Array, format: string): boolean {
+  if (format === "mp4" || format === "mov") return contains(head, VIDE) || !contains(head, MOOV);
+  if (format === "webm") return contains(head, WEBM_VIDEO_CODEC) || !contains(head, WEBM_AUDIO_CODEC);
+  return false;
+}
+
+function contains(bytes: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 /**

@@ -33,15 +33,49 @@ interface FfmpegCore {
     writeFile(path: string, data: Uint8Array): void;
     readFile(path: string): Uint8Array;
     unlink(path: string): void;
+    filesystems: { MEMFS: Memfs };
   };
   HEAPU8: Uint8Array;
+}
+
+/** Emscripten's in-memory file system, where ffmpeg writes its output. */
+interface Memfs {
+  expandFileStorage(node: MemfsNode, capacity: number): void;
+}
+
+/** A file in {@linkcode Memfs}: its storage and how much of it is written. */
+interface MemfsNode {
+  contents: Uint8Array | null;
+  usedBytes: number;
+}
+
+/**
+ * Makes a core's in-memory files grow by doubling. Emscripten grows a file past 1 MiB by 1/8 at a time,
+ * each step a new array and a copy: writing 30 s of 48 kHz stereo float (11.5 MB) allocated ~100 MB of
+ * arrays, garbage that stayed until V8 collected, most of the transient memory of a compressed-audio
+ * decode. Doubling allocates at most twice the final size in all.
+ */
+function growFilesByDoubling(core: FfmpegCore): void {
+  core.FS.filesystems.MEMFS.expandFileStorage = (node, capacity) => {
+    const previous = node.contents?.length ?? 0;
+    if (previous >= capacity) return;
+    const grown = new Uint8Array(Math.max(capacity, previous * 2, 256));
+    if (node.contents && node.usedBytes > 0) grown.set(node.contents.subarray(0, node.usedBytes));
+    node.contents = grown;
+  };
 }
 
 /** A core whose heap has grown past this is replaced after the run. */
 export const MAX_HEAP_BYTES = 512 * 1024 * 1024;
 
-/** The isolate's core, and how many runs it has done. */
-let current: { core: Promise<FfmpegCore>; runs: number } | undefined;
+/**
+ * A core kept between jobs holds at most this much heap (its initial heap is 32 MiB); a larger one is
+ * dropped by {@linkcode releaseGrownCore}. Decoding a 4K video grows it to ~55 MiB for good.
+ */
+export const IDLE_HEAP_BYTES = 40 * 1024 * 1024;
+
+/** The isolate's core, how many runs it has done, and its heap after the last one. */
+let current: { core: Promise<FfmpegCore>; runs: number; heapBytes: number } | undefined;
 
 /**
  * The isolate's compiled ffmpeg module. Compiled once and shared by every
@@ -102,7 +136,9 @@ async function instantiate(): Promise<FfmpegCore> {
     });
   }
   try {
-    return await (createFFmpegCore as (options: object) => Promise<FfmpegCore>)({ instantiateWasm });
+    const core = await (createFFmpegCore as (options: object) => Promise<FfmpegCore>)({ instantiateWasm });
+    growFilesByDoubling(core);
+    return core;
   } finally {
     if (!hasLocation) {
       if (saved) Object.defineProperty(globalThis, "location", saved);
@@ -112,9 +148,9 @@ async function instantiate(): Promise<FfmpegCore> {
 }
 
 /** The isolate's core, loading one when there is none. */
-function acquire(): { core: Promise<FfmpegCore>; runs: number } {
+function acquire(): NonNullable<typeof current> {
   if (!current) {
-    const loading = { core: instantiate(), runs: 0 };
+    const loading = { core: instantiate(), runs: 0, heapBytes: 0 };
     loading.core.catch(() => {
       if (current === loading) current = undefined;
     });
@@ -126,6 +162,26 @@ function acquire(): { core: Promise<FfmpegCore>; runs: number } {
 /** Forgets `entry` so that the next run loads a fresh core. */
 function discard(entry: { core: Promise<FfmpegCore> }): void {
   if (current === entry) current = undefined;
+}
+
+/**
+ * Drops the isolate's ffmpeg core if a run grew its heap past `maxBytes`, so that the memory is given back
+ * (WebAssembly memory never shrinks; the old core's heap is freed when a collection finds it unreachable,
+ * so call `gc()` after a `true`). The next decode loads a fresh core from the compiled module (tens of ms).
+ * Call it between jobs: a run already under way keeps the core it holds.
+ *
+ * @param maxBytes Heap a core may keep. @default {IDLE_HEAP_BYTES}
+ * @returns Whether a core was dropped.
+ *
+ * @example
+ * ```ts
+ * if (releaseGrownCore()) gc();
+ * ```
+ */
+export function releaseGrownCore(maxBytes: number = IDLE_HEAP_BYTES): boolean {
+  if (!current || current.heapBytes <= maxBytes) return false;
+  current = undefined;
+  return true;
 }
 
 /**
@@ -170,6 +226,7 @@ async function run(
     // After some hundreds of runs a core's ffprobe can write a garbled report; treat it like a trap.
     const garbled = tool === "ffprobe" && result.ok && !isJson(result.output);
     const worn = entry.runs >= MAX_RUNS_PER_CORE;
+    entry.heapBytes = ffmpeg.HEAPU8.byteLength;
     if (!result.ok || complained || garbled || worn || ffmpeg.HEAPU8.byteLength > MAX_HEAP_BYTES) discard(entry);
     // A trap or garbled report on a core that had run before may be the previous runs' fault: retry once.
     if (((!result.ok && "trap" in result) || garbled) && !fresh && attempt === 0) continue;
@@ -356,8 +413,12 @@ export async function decodeWithFfmpeg(
   if (frames === 0) throw new ProblemError(422, "Cannot decode audio: no audio samples in the input");
   const maxFrames = Math.ceil(maxSeconds * sampleRate);
   const kept = Math.min(frames, maxFrames);
-  // A copy: the view must start 4-byte aligned.
-  const interleaved = new Float32Array(decoded.output.slice(0, frames * 4 * channels).buffer);
+  // A float view needs a 4-byte aligned start; the output read from ffmpeg's file system has one, so no copy
+  // (30 s of 48 kHz stereo is 11.5 MB).
+  const out = decoded.output;
+  const interleaved = out.byteOffset % 4 === 0
+    ? new Float32Array(out.buffer, out.byteOffset, frames * channels)
+    : new Float32Array(out.slice(0, frames * 4 * channels).buffer);
   const planar = Array.from({ length: channels }, (_, c) => {
     const out = new Float32Array(kept);
     for (let f = 0; f < kept; f++) out[f] = interleaved[f * channels + c]!;

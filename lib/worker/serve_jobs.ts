@@ -12,6 +12,7 @@ import type { InitMessage, JobInput, JobMessage, WorkerReply } from "./protocol.
 import { loadedParts, runJob, serialise } from "./run_job.ts";
 import { warmupInputs } from "./warmup_inputs.ts";
 import { createReclaimer } from "./reclaim.ts";
+import { releaseGrownCore } from "../media/ffmpeg.ts";
 
 /** Options of {@linkcode serveJobs}. */
 export interface ServeJobsOptions {
@@ -28,6 +29,7 @@ export function serveJobs(options: ServeJobsOptions = {}): void {
   let pipeline: Pipeline | undefined;
   let warming: Promise<void> = Promise.resolve();
   const reclaimer = createReclaimer();
+  let active = 0;
   const reply = (msg: WorkerReply) => self.postMessage(msg);
 
   self.onmessage = async (event: MessageEvent<InitMessage | JobMessage>) => {
@@ -50,6 +52,7 @@ export function serveJobs(options: ServeJobsOptions = {}): void {
       }
       return;
     }
+    active++;
     try {
       await warming;
       await options.beforeJob?.(msg);
@@ -65,7 +68,9 @@ export function serveJobs(options: ServeJobsOptions = {}): void {
         });
       }
     }
-    // After the answer is on its way: free what WASM decoders hold until a full collection (./reclaim.ts).
-    reclaimer.jobDone();
+    active--;
+    // After the answer is on its way: free what WASM decoders hold until a full collection (./reclaim.ts), and
+    // give back an ffmpeg heap that a large video grew once no other job may be using it.
+    reclaimer.jobDone(active === 0 && releaseGrownCore());
   };
 }

@@ -59,6 +59,7 @@ for (
     `wav-${config.maxAudioSeconds}s-48k-stereo`,
     "random-bytes",
     "flac-30s-48k",
+    `video-3840w-${config.maxAudioSeconds}s`,
   ]
 ) {
   inputs.push({ name, bytes: await Deno.readFile(join(cache, name)) });

@@ -7,6 +7,7 @@
  * @module
  */
 
+const Memory = WebAssembly.Memory;
 const tracked: { label: string; memory: WeakRef<WebAssembly.Memory> }[] = [];
 
 function labelOf(module: WebAssembly.Module): string {
@@ -18,14 +19,22 @@ function labelOf(module: WebAssembly.Module): string {
   return `wasm(${WebAssembly.Module.exports(module).length} exports)`;
 }
 
-function track(instance: WebAssembly.Instance, module: WebAssembly.Module, imports?: WebAssembly.Imports): void {
+function track(
+  instance: WebAssembly.Instance,
+  module: WebAssembly.Module,
+  imports?: WebAssembly.Imports,
+  stack = "",
+): void {
   const candidates = [
     ...Object.values(instance.exports),
     ...Object.values(imports ?? {}).flatMap((ns) => Object.values(ns)),
   ];
-  const own = candidates.find((v) => v instanceof WebAssembly.Memory);
-  if (own instanceof WebAssembly.Memory && !tracked.some((m) => m.memory.deref() === own)) {
-    tracked.push({ label: labelOf(module), memory: new WeakRef(own) });
+  // The original class: a memory the module itself defines and exports is not a TrackedMemory.
+  const own = candidates.find((v) => v instanceof Memory);
+  if (own instanceof Memory && !tracked.some((m) => m.memory.deref() === own)) {
+    // Minified exports (ffmpeg.wasm's) say nothing: then the caller's stack names the package.
+    const label = labelOf(module);
+    tracked.push({ label: label.startsWith("wasm(") ? labelOfStack(stack) : label, memory: new WeakRef(own) });
   }
 }
 
@@ -40,7 +49,6 @@ function labelOfStack(stack: string): string {
 
 // Memories created in JS and imported by the module (Emscripten's pthread builds: sharp-wasm, onnxruntime-web
 // with threads).
-const Memory = WebAssembly.Memory;
 WebAssembly.Memory = class TrackedMemory extends Memory {
   constructor(descriptor: WebAssembly.MemoryDescriptor) {
     super(descriptor);
@@ -57,9 +65,10 @@ WebAssembly.Instance = class TrackedInstance extends Instance {
 
 const instantiate = WebAssembly.instantiate;
 WebAssembly.instantiate = (async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
+  const stack = new Error().stack ?? "";
   const result = await instantiate(source as BufferSource, imports);
-  if (result instanceof Instance) track(result, source as WebAssembly.Module, imports);
-  else track(result.instance, result.module, imports);
+  if (result instanceof Instance) track(result, source as WebAssembly.Module, imports, stack);
+  else track(result.instance, result.module, imports, stack);
   return result;
 }) as typeof WebAssembly.instantiate;
 const instantiateStreaming = WebAssembly.instantiateStreaming;

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { ProblemError } from "../../../lib/errors.ts";
-import { decodeWithFfmpeg, type EncodableFormat, encodeAudio } from "../../../lib/media/ffmpeg.ts";
+import {
+  decodeWithFfmpeg,
+  type EncodableFormat,
+  encodeAudio,
+  IDLE_HEAP_BYTES,
+  releaseGrownCore,
+} from "../../../lib/media/ffmpeg.ts";
 import { buildWav, int16Bytes, rms, sine, zeroCrossingFrequency } from "./_audio.ts";
 import { CORPUS_FLAC, CORPUS_JPEG, corpusFile } from "./_corpus.ts";
 
@@ -73,6 +79,16 @@ Deno.test("decodeWithFfmpeg() decodes the same way on the cores that replace a w
     const [again] = (await decodeWithFfmpeg(flac, { maxSeconds: 2 })).channels as [Float32Array];
     assert.deepEqual(again, first, `call ${i}`);
   }
+});
+
+Deno.test("releaseGrownCore() drops only a core over the bound, and the next decode loads a fresh one", async () => {
+  const bytes = await encodeAudio(TONE, 44100, "flac");
+  const first = await decodeWithFfmpeg(bytes);
+  assert.equal(releaseGrownCore(), false, `a FLAC leaves the heap at its initial size, under ${IDLE_HEAP_BYTES}`);
+  assert.equal(releaseGrownCore(0), true, "every core is over 0 bytes");
+  assert.equal(releaseGrownCore(0), false, "no core is left to drop");
+  const again = await decodeWithFfmpeg(bytes);
+  assert.deepEqual(again.channels, first.channels);
 });
 
 Deno.test("decodeWithFfmpeg() rejects undecodable input with a 422 and recovers", async () => {

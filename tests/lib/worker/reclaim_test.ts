@@ -1,12 +1,53 @@
 import assert from "node:assert/strict";
 import { createByteReclaimer, createReclaimer } from "../../../lib/worker/reclaim.ts";
 
-Deno.test("createReclaimer() collects once every `every` jobs", () => {
+const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("createReclaimer() collects once every `every` jobs, in a task of its own", async () => {
   let collections = 0;
-  const reclaimer = createReclaimer({ every: 3, gc: () => collections++ });
-  const collected = Array.from({ length: 7 }, () => reclaimer.jobDone());
+  const reclaimer = createReclaimer({ every: 3, external: () => 0, gc: () => collections++ });
+  const collected = [];
+  for (let i = 0; i < 7; i++) {
+    collected.push(reclaimer.jobDone());
+    if (i === 2) assert.equal(collections, 0, "not inside the job's task");
+    await tick();
+  }
   assert.deepEqual(collected, [false, false, true, false, false, true, false]);
   assert.equal(collections, 2);
+});
+
+Deno.test("createReclaimer() collects after a job that left enough external memory, measured from the last collection", async () => {
+  let external = 10;
+  let collections = 0;
+  const reclaimer = createReclaimer({
+    every: 100,
+    externalBytes: 50,
+    external: () => external,
+    gc: () => {
+      collections++;
+      external -= 45; // what the collection freed
+    },
+  });
+  const after = async (grown: number) => {
+    external += grown;
+    const scheduled = reclaimer.jobDone();
+    await tick();
+    return scheduled;
+  };
+  assert.deepEqual([await after(20), await after(20), await after(20)], [false, false, true]); // 70 - 10 >= 50
+  assert.equal(collections, 1);
+  // The floor is what survived the collection (25), not the starting 10.
+  assert.deepEqual([await after(40), await after(10)], [false, true]);
+  assert.equal(collections, 2);
+});
+
+Deno.test("createReclaimer() collects when a job forces it, once per task", async () => {
+  let collections = 0;
+  const reclaimer = createReclaimer({ every: 100, external: () => 0, gc: () => collections++ });
+  assert.equal(reclaimer.jobDone(true), true);
+  assert.equal(reclaimer.jobDone(true), false, "one collection is already scheduled");
+  await tick();
+  assert.equal(collections, 1);
 });
 
 Deno.test("createReclaimer() does nothing without a collector", () => {
@@ -14,8 +55,6 @@ Deno.test("createReclaimer() does nothing without a collector", () => {
   assert.equal(reclaimer.jobDone(), false);
   assert.throws(() => createReclaimer({ every: 0 }), /every must be a positive integer/);
 });
-
-const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("createByteReclaimer() collects in a task of its own once enough bytes were released, at most once per interval", async () => {
   let collections = 0;
