@@ -70,6 +70,8 @@ AUDIO_FEATURES = [
     "channel_mean", "level_dbfs", "mains_hum", "top_score",
 ]
 IMAGE_FEATURES = ["instrument_sum", "entropy", "max_prob", "log_pixel_std", "top_score"]
+# Round 4 ablation (session 5): the image encoder's evidence for the label the head names (see features()).
+LABEL_FEATURES = ["label_class_sum", "label_has_class"]
 # Measured in round 2 and left out of the served model (see the ablations in reports/presence/metrics.json);
 # computed from the evidence only, lib/classify/presence.ts does not compute them.
 ABLATION_FEATURES = {"audio": ["log_kurtosis"], "image": ["white_fraction", "instrument_sum_white"]}
@@ -135,13 +137,20 @@ def class_groups():
     return {"audio": audio, "image": image}
 
 
+def label_classes():
+    """ImageNet columns of each of our labels that has any (the report's mapping, off_the_shelf.IMAGENET): the
+    evidence for the label the head names (round 4's label_class_sum)."""
+    labels = [line.rstrip("\n") for line in open(os.path.join(SHARED, "weights", "imagenet_labels.txt")) if line.strip()]
+    return {"image": {label: sorted(labels.index(n) for n in names) for label, names in sorted(IMAGENET.items())}}
+
+
 def logit(p):
     q = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
     return np.log(q / (1 - q))
 
 
-def features(row, classes):
-    """Mirror of lib/classify/presence.ts presenceFeatures (from the stored evidence)."""
+def features(row, classes, by_label=None):
+    """Mirror of lib/classify/presence.ts presenceFeatures (from the stored evidence); by_label: label_classes()."""
     out = {"top_score": float(logit(row["topScore"]))}
     if row["modality"] == "audio":
         mean, mx = np.asarray(row["scoresMean"]), np.asarray(row["scoresMax"])
@@ -162,6 +171,11 @@ def features(row, classes):
     out["entropy"] = float(-(pos * np.log(pos)).sum())
     out["max_prob"] = float(logit(s.max()))
     out["log_pixel_std"] = float(np.log1p(row["pixelStd"]))
+    # Ablation only (round 4): the ImageNet mass of the label the head names; a label without ImageNet classes
+    # takes the instrument mass.
+    cols = (by_label or label_classes())["image"].get(row["topLabel"])
+    out["label_class_sum"] = float(logit(s[cols].sum())) if cols else out["instrument_sum"]
+    out["label_has_class"] = 1.0 if cols else 0.0
     return out
 
 
@@ -387,10 +401,11 @@ def main():
     args = ap.parse_args()
 
     classes = class_groups()
+    by_label = label_classes()
     rows = [json.loads(line) for line in open(args.evidence) if line.strip()]
     for r in rows:
         r["positive"] = int(r["label"] != "none")
-        r["features"] = features(r, classes)
+        r["features"] = features(r, classes, by_label)
         r["rule"] = rule(r)
         r["kind"] = ("generated" if r["source"] == "generated" else "icon" if r["source"].startswith("iconify:")
                      else "corpus" if r["positive"] else "negatives")
@@ -456,6 +471,8 @@ def main():
         else:
             levers["plus ImageNet superclass masses"] = evaluate(
                 sub, names + [f"imagenet_{g}_sum" for g in [*IMAGENET_GROUPS, "screens", "rest"]])
+            levers["plus label-consistent evidence (ImageNet mass of the head's label, whether it has one)"] = evaluate(
+                sub, names + LABEL_FEATURES)
             levers["without top_score, plus superclass masses"] = evaluate(
                 sub, other + [f"imagenet_{g}_sum" for g in [*IMAGENET_GROUPS, "screens", "rest"]])
             levers["plus best instrument class"] = evaluate(sub, names + ["instrument_best"])
