@@ -81,9 +81,20 @@ class Pool:
         return p
 
 
-def train_mask(pool, exclude, never_train, views):
-    """Rows a model may train on: not from an excluded source, not in a never-trained split, view <= views."""
-    return ~np.isin(pool.source, list(exclude)) & ~np.isin(pool.role, list(never_train)) & (pool.view <= views)
+SOURCE_VIEW_BASE = 100  # scripts/embed/augment_source.ts: views 101.. are the second augmentation family
+
+
+def train_mask(pool, exclude, never_train, views, source_views=0):
+    """Rows a model may train on: not from an excluded source, not in a never-trained split, and
+    view <= views (originals and augment_audio.ts's views) or one of the first `source_views` views
+    of the second family (augment_source.ts, views 101..)."""
+    in_views = (pool.view <= views) | ((pool.view > SOURCE_VIEW_BASE) & (pool.view <= SOURCE_VIEW_BASE + source_views))
+    return ~np.isin(pool.source, list(exclude)) & ~np.isin(pool.role, list(never_train)) & in_views
+
+
+def recipe_mask(pool, exclude, folds, cfg):
+    """train_mask with the recipe's views ("sourceViews" is absent from recipes written before it)."""
+    return train_mask(pool, exclude, folds["neverTrain"], cfg["views"], cfg.get("sourceViews", 0))
 
 
 def cap_mask(pool, mask, cap, seed):
@@ -507,8 +518,8 @@ def run_folds(pa, pv, folds, cfg, labels, seed, only=None, log=print, grouped=0)
     for group in fold_groups(folds, only, grouped):
         t = time.time()
         exclude = sorted({s for f in group for s in f["exclude"]})
-        a = pa.take(cap_mask(pa, train_mask(pa, exclude, folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
-        v = pv.take(cap_mask(pv, train_mask(pv, exclude, folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
+        a = pa.take(cap_mask(pa, recipe_mask(pa, exclude, folds, cfg), cfg["cap"], seed))
+        v = pv.take(cap_mask(pv, recipe_mask(pv, exclude, folds, cfg), cfg["cap"], seed))
         if not len(set(a.y.tolist()) & set(v.y.tolist())):
             # Only on tiny slices (the smoke run): nothing left to pair the modalities with.
             log(f"loso: skipped {[f['name'] for f in group]}: no label has training rows in both modalities")
@@ -588,8 +599,8 @@ def serve(pa, pv, folds, cfg, labels, seed, work):
     n_labels = len(labels)
     lab = {l: i for i, l in enumerate(labels)}
     t = time.time()
-    a = pa.take(cap_mask(pa, train_mask(pa, [], folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
-    v = pv.take(cap_mask(pv, train_mask(pv, [], folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
+    a = pa.take(cap_mask(pa, recipe_mask(pa, [], folds, cfg), cfg["cap"], seed))
+    v = pv.take(cap_mask(pv, recipe_mask(pv, [], folds, cfg), cfg["cap"], seed))
     if cfg["audiosetPrior"] and cfg["audiosetFrom"] != "embedding":
         # The served translator takes the embedding only (one ONNX input, as every caller gives it).
         raise SystemExit("loso: --serve needs audiosetFrom 'embedding' (the prior folded into the audio translator)")
