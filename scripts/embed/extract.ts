@@ -136,7 +136,12 @@ export interface ExtractOptions {
   withScores?: boolean;
   /** Splits to process. @default {ROLES} */
   roles?: readonly string[];
+  /** A job without an answer after this long is skipped and its worker replaced. @default {120000} */
+  jobTimeoutMs?: number;
 }
+
+/** A worker did not answer a job in time. */
+class JobTimeout extends Error {}
 
 /** What {@linkcode extractEmbeddings} did. */
 export interface ExtractResult {
@@ -307,30 +312,47 @@ async function fill(
 
   let next = 0, finished = 0, lastLog = performance.now();
   const workerCount = Math.max(1, Math.min(opts.workers ?? 2, jobs.length));
+  const jobTimeoutMs = opts.jobTimeoutMs ?? 120_000;
   const runWorker = async () => {
-    const worker = new WebWorker(new URL("./extract_worker.ts", import.meta.url), { type: "module" });
-    const call = (msg: ExtractMessage) =>
+    const spawn = async () => {
+      const w = new WebWorker(new URL("./extract_worker.ts", import.meta.url), { type: "module" });
+      await call(w, { type: "init", card, onnxPath, threads: 1, output, withScores: sdim > 0 });
+      return w;
+    };
+    const call = (w: Worker, msg: ExtractMessage, timeoutMs = 0) =>
       new Promise<ExtractReply>((resolve, reject) => {
-        worker.onmessage = (e: MessageEvent<ExtractReply>) => resolve(e.data);
-        worker.onerror = (e) => {
+        const timer = timeoutMs ? setTimeout(() => reject(new JobTimeout()), timeoutMs) : undefined;
+        w.onmessage = (e: MessageEvent<ExtractReply>) => {
+          clearTimeout(timer);
+          resolve(e.data);
+        };
+        w.onerror = (e) => {
           e.preventDefault();
+          clearTimeout(timer);
           reject(new Error(`embedding worker failed: ${e.message}`));
         };
-        worker.postMessage(msg);
+        w.postMessage(msg);
       });
+    let worker = await spawn();
     try {
-      await call({ type: "init", card, onnxPath, threads: 1, output, withScores: sdim > 0 });
       while (next < jobs.length) {
         const job = jobs[next++]!;
         const seedKey = `${job.item.id}#${job.view}#${opts.seed}`;
         const partner = job.view > SOURCE_VIEW_BASE ? partnerOf(job.item, seedKey) : undefined;
-        const reply = await call({
+        const reply = await call(worker, {
           type: "job",
           key: seedKey,
           path: job.item.file,
           view: job.view,
           seedKey,
           ...(partner ? { mixPath: partner.file } : {}),
+        }, jobTimeoutMs).catch(async (error) => {
+          if (!(error instanceof JobTimeout)) throw error;
+          // ffmpeg.wasm, after thousands of runs on one core, rarely loops inside a run where its own
+          // deadline is not checked: the job is skipped and the worker replaced.
+          worker.terminate();
+          worker = await spawn();
+          return { type: "error", key: seedKey, message: `${job.item.file}: no answer in ${jobTimeoutMs} ms` } as const;
         });
         if (reply.type === "ready") continue;
         if (reply.type === "error") {

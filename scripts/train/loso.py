@@ -93,8 +93,13 @@ def train_mask(pool, exclude, never_train, views, source_views=0):
 
 
 def recipe_mask(pool, exclude, folds, cfg):
-    """train_mask with the recipe's views ("sourceViews" is absent from recipes written before it)."""
-    return train_mask(pool, exclude, folds["neverTrain"], cfg["views"], cfg.get("sourceViews", 0))
+    """train_mask with the recipe's views ("sourceViews" and "augmentDomains" are absent from recipes
+    written before them). With "augmentDomains" (e.g. ["rendered"]) only items of those domains
+    keep their augmented views."""
+    mask = train_mask(pool, exclude, folds["neverTrain"], cfg["views"], cfg.get("sourceViews", 0))
+    if cfg.get("augmentDomains"):
+        mask &= (pool.view == 0) | np.isin(pool.domain, cfg["augmentDomains"])
+    return mask
 
 
 def cap_mask(pool, mask, cap, seed):
@@ -117,9 +122,10 @@ def cap_mask(pool, mask, cap, seed):
     return keep
 
 
-def test_mask(pool, sources):
-    """Original items (view 0) of the given sources, from every split."""
-    return np.isin(pool.source, list(sources)) & (pool.view == 0)
+def test_mask(pool, sources, view=0):
+    """Original items (view 0) of the given sources, from every split; or, to test robustness, one
+    augmented view of the sources' training-split items (e.g. 101: augment_source.ts's degradations)."""
+    return np.isin(pool.source, list(sources)) & (pool.view == view)
 
 
 def balance_weights(y, source, mode):
@@ -527,7 +533,11 @@ def run_folds(pa, pv, folds, cfg, labels, seed, only=None, log=print, grouped=0)
         ha, hv, _, proba = train_recipe(a, v, cfg, n_labels, seed)
         for fold in group:
             test_pool = pa if fold["modality"] == "audio" else pv
-            te = test_pool.take(test_mask(test_pool, fold["test"]))
+            view = cfg.get("testView", 0) if fold["modality"] == "audio" else 0
+            te = test_pool.take(test_mask(test_pool, fold["test"], view))
+            if view and len(te.y) == 0:
+                log(f"loso: {fold['name']}: no view {view} rows (no training-split items) to test")
+                continue
             z = embed(ha if fold["modality"] == "audio" else hv, te.x, te.s)
             pred = np.argmax(proba(z), axis=1)
             present = sorted({lab[l] for l in fold["labels"]} & set(te.y.tolist()))
