@@ -88,7 +88,15 @@ export type ExtractMessage =
     /** With `output: "embedding"`: also return the encoder's window-mean class scores (same run). */
     withScores?: boolean;
   }
-  | { type: "job"; key: string; path: string; view: number; seedKey: string };
+  | {
+    type: "job";
+    key: string;
+    path: string;
+    view: number;
+    seedKey: string;
+    /** Views of the second family (`scripts/embed/augment_source.ts`): another item of the same label and source to mix in. */
+    mixPath?: string;
+  };
 
 /** Replies of a training extraction worker. */
 export type ExtractReply =

@@ -23,6 +23,8 @@ import type { EncoderCard } from "../../lib/encoders/card.ts";
 import { sha256Hex } from "../../lib/joint/artifact.ts";
 import { logMelStatsDim } from "./log_mel_stats.ts";
 import { audioPreprocess } from "../../lib/features/encoder_input.ts";
+import { createRandom } from "../shared/random.ts";
+import { SOURCE_VIEW_BASE } from "./augment_source.ts";
 
 /**
  * The Web Worker constructor, captured when this module loads: sharp's WASM glue replaces
@@ -108,6 +110,11 @@ export interface ExtractOptions {
   cacheRoot: string;
   /** Augmented views per training-split item (0: originals only). */
   views: number;
+  /**
+   * Views of the second family (`augment_source.ts`: polyphony, time stretch, band-limit, codec)
+   * per training-split item, numbered from `SOURCE_VIEW_BASE + 1` (101). @default {0}
+   */
+  sourceViews?: number;
   /** Seed mixed into every view's random stream. */
   seed: number;
   /** Parallel workers (one ONNX thread each). @default {2} */
@@ -129,7 +136,12 @@ export interface ExtractOptions {
   withScores?: boolean;
   /** Splits to process. @default {ROLES} */
   roles?: readonly string[];
+  /** A job without an answer after this long is skipped and its worker replaced. @default {120000} */
+  jobTimeoutMs?: number;
 }
+
+/** A worker did not answer a job in time. */
+class JobTimeout extends Error {}
 
 /** What {@linkcode extractEmbeddings} did. */
 export interface ExtractResult {
@@ -149,6 +161,25 @@ interface Job {
   role: string;
   item: EmbedItem;
   view: number;
+}
+
+/**
+ * The item whose sound a view of the second family mixes in (polyphony): another training-split
+ * item of the same label and source, chosen reproducibly from `seedKey` among them in id order.
+ *
+ * @param item The item being augmented.
+ * @param items Every item (only training-split items of the same modality, label and source count).
+ * @param seedKey The view's seed key (`id#view#seed`).
+ * @returns The partner, or undefined when the item is the only one of its label and source.
+ */
+export function polyphonyPartner(item: EmbedItem, items: readonly EmbedItem[], seedKey: string): EmbedItem | undefined {
+  const same = items
+    .filter((i) =>
+      TRAIN_ROLES.has(i.split) && i.modality === item.modality && i.label === item.label &&
+      i.source === item.source && i.id !== item.id
+    )
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return same.length === 0 ? undefined : createRandom(`${seedKey}#partner`).pick(same);
 }
 
 /**
@@ -224,7 +255,8 @@ async function fill(
     rows[role] = count;
   }
   const jobs: Job[] = [];
-  for (const view of [0, ...Array.from({ length: opts.views }, (_, v) => v + 1)]) {
+  const sourceViews = Array.from({ length: opts.sourceViews ?? 0 }, (_, v) => SOURCE_VIEW_BASE + v + 1);
+  for (const view of [0, ...Array.from({ length: opts.views }, (_, v) => v + 1), ...sourceViews]) {
     for (const role of roles) {
       if (view > 0 && !TRAIN_ROLES.has(role)) continue;
       for (const item of items) {
@@ -268,25 +300,60 @@ async function fill(
     return writing;
   };
 
+  // Items by label and source, for the polyphony partners of the second family's views.
+  const byLabelSource = new Map<string, EmbedItem[]>();
+  for (const item of items) {
+    const k = `${item.label}\u0000${item.source}`;
+    if (!byLabelSource.has(k)) byLabelSource.set(k, []);
+    byLabelSource.get(k)!.push(item);
+  }
+  const partnerOf = (item: EmbedItem, seedKey: string) =>
+    polyphonyPartner(item, byLabelSource.get(`${item.label}\u0000${item.source}`) ?? [], seedKey);
+
   let next = 0, finished = 0, lastLog = performance.now();
   const workerCount = Math.max(1, Math.min(opts.workers ?? 2, jobs.length));
+  const jobTimeoutMs = opts.jobTimeoutMs ?? 120_000;
   const runWorker = async () => {
-    const worker = new WebWorker(new URL("./extract_worker.ts", import.meta.url), { type: "module" });
-    const call = (msg: ExtractMessage) =>
+    const spawn = async () => {
+      const w = new WebWorker(new URL("./extract_worker.ts", import.meta.url), { type: "module" });
+      await call(w, { type: "init", card, onnxPath, threads: 1, output, withScores: sdim > 0 });
+      return w;
+    };
+    const call = (w: Worker, msg: ExtractMessage, timeoutMs = 0) =>
       new Promise<ExtractReply>((resolve, reject) => {
-        worker.onmessage = (e: MessageEvent<ExtractReply>) => resolve(e.data);
-        worker.onerror = (e) => {
+        const timer = timeoutMs ? setTimeout(() => reject(new JobTimeout()), timeoutMs) : undefined;
+        w.onmessage = (e: MessageEvent<ExtractReply>) => {
+          clearTimeout(timer);
+          resolve(e.data);
+        };
+        w.onerror = (e) => {
           e.preventDefault();
+          clearTimeout(timer);
           reject(new Error(`embedding worker failed: ${e.message}`));
         };
-        worker.postMessage(msg);
+        w.postMessage(msg);
       });
+    let worker = await spawn();
     try {
-      await call({ type: "init", card, onnxPath, threads: 1, output, withScores: sdim > 0 });
       while (next < jobs.length) {
         const job = jobs[next++]!;
         const seedKey = `${job.item.id}#${job.view}#${opts.seed}`;
-        const reply = await call({ type: "job", key: seedKey, path: job.item.file, view: job.view, seedKey });
+        const partner = job.view > SOURCE_VIEW_BASE ? partnerOf(job.item, seedKey) : undefined;
+        const reply = await call(worker, {
+          type: "job",
+          key: seedKey,
+          path: job.item.file,
+          view: job.view,
+          seedKey,
+          ...(partner ? { mixPath: partner.file } : {}),
+        }, jobTimeoutMs).catch(async (error) => {
+          if (!(error instanceof JobTimeout)) throw error;
+          // ffmpeg.wasm, after thousands of runs on one core, rarely loops inside a run where its own
+          // deadline is not checked: the job is skipped and the worker replaced.
+          worker.terminate();
+          worker = await spawn();
+          return { type: "error", key: seedKey, message: `${job.item.file}: no answer in ${jobTimeoutMs} ms` } as const;
+        });
         if (reply.type === "ready") continue;
         if (reply.type === "error") {
           failed.push(reply.message);

@@ -275,13 +275,14 @@ async function losoPart(
   const { cacheDir, weightsDir, corpusDir, modelsDir } = loadConfig();
   if (opts.levers) {
     const spec = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "scripts", "train", "levers.json")));
-    const wanted: { name: string; recipe: { views?: number } }[] = spec.levers.filter((l: { name: string }) =>
-      opts.levers === "all" || opts.levers!.split(",").includes(l.name)
-    );
+    const wanted: { name: string; recipe: { views?: number; sourceViews?: number } }[] = spec.levers.filter((
+      l: { name: string },
+    ) => opts.levers === "all" || opts.levers!.split(",").includes(l.name));
     if (wanted.length === 0) throw new Error(`--levers ${opts.levers}: no such lever in scripts/train/levers.json`);
     const items = await readManifest(join(opts.dataDir, "manifest.jsonl"));
     const embedItems = toEmbedItems(items, { dataDir: opts.dataDir, corpusDir });
     const views = Math.max(0, ...wanted.map((l) => l.recipe.views ?? spec.base.views ?? 0));
+    const sourceViews = Math.max(0, ...wanted.map((l) => l.recipe.sourceViews ?? spec.base.sourceViews ?? 0));
     const encoders = await ensureEncoders({ names: [SERVED.audio, SERVED.image], cacheDir });
     const audioEnc = encoders[SERVED.audio]!, imageEnc = encoders[SERVED.image]!;
     const audioClasses = join(weightsDir, audioEnc.card.outputs.scores!.labels);
@@ -291,6 +292,7 @@ async function losoPart(
       ...common,
       encoder: audioEnc,
       views,
+      sourceViews,
       withScores: true,
       scoresDim: await countClasses(audioClasses),
     });

@@ -81,9 +81,25 @@ class Pool:
         return p
 
 
-def train_mask(pool, exclude, never_train, views):
-    """Rows a model may train on: not from an excluded source, not in a never-trained split, view <= views."""
-    return ~np.isin(pool.source, list(exclude)) & ~np.isin(pool.role, list(never_train)) & (pool.view <= views)
+SOURCE_VIEW_BASE = 100  # scripts/embed/augment_source.ts: views 101.. are the second augmentation family
+
+
+def train_mask(pool, exclude, never_train, views, source_views=0):
+    """Rows a model may train on: not from an excluded source, not in a never-trained split, and
+    view <= views (originals and augment_audio.ts's views) or one of the first `source_views` views
+    of the second family (augment_source.ts, views 101..)."""
+    in_views = (pool.view <= views) | ((pool.view > SOURCE_VIEW_BASE) & (pool.view <= SOURCE_VIEW_BASE + source_views))
+    return ~np.isin(pool.source, list(exclude)) & ~np.isin(pool.role, list(never_train)) & in_views
+
+
+def recipe_mask(pool, exclude, folds, cfg):
+    """train_mask with the recipe's views ("sourceViews" and "augmentDomains" are absent from recipes
+    written before them). With "augmentDomains" (e.g. ["rendered"]) only items of those domains
+    keep their augmented views."""
+    mask = train_mask(pool, exclude, folds["neverTrain"], cfg["views"], cfg.get("sourceViews", 0))
+    if cfg.get("augmentDomains"):
+        mask &= (pool.view == 0) | np.isin(pool.domain, cfg["augmentDomains"])
+    return mask
 
 
 def cap_mask(pool, mask, cap, seed):
@@ -106,9 +122,10 @@ def cap_mask(pool, mask, cap, seed):
     return keep
 
 
-def test_mask(pool, sources):
-    """Original items (view 0) of the given sources, from every split."""
-    return np.isin(pool.source, list(sources)) & (pool.view == 0)
+def test_mask(pool, sources, view=0):
+    """Original items (view 0) of the given sources, from every split; or, to test robustness, one
+    augmented view of the sources' training-split items (e.g. 101: augment_source.ts's degradations)."""
+    return np.isin(pool.source, list(sources)) & (pool.view == view)
 
 
 def balance_weights(y, source, mode):
@@ -507,8 +524,8 @@ def run_folds(pa, pv, folds, cfg, labels, seed, only=None, log=print, grouped=0)
     for group in fold_groups(folds, only, grouped):
         t = time.time()
         exclude = sorted({s for f in group for s in f["exclude"]})
-        a = pa.take(cap_mask(pa, train_mask(pa, exclude, folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
-        v = pv.take(cap_mask(pv, train_mask(pv, exclude, folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
+        a = pa.take(cap_mask(pa, recipe_mask(pa, exclude, folds, cfg), cfg["cap"], seed))
+        v = pv.take(cap_mask(pv, recipe_mask(pv, exclude, folds, cfg), cfg["cap"], seed))
         if not len(set(a.y.tolist()) & set(v.y.tolist())):
             # Only on tiny slices (the smoke run): nothing left to pair the modalities with.
             log(f"loso: skipped {[f['name'] for f in group]}: no label has training rows in both modalities")
@@ -516,7 +533,11 @@ def run_folds(pa, pv, folds, cfg, labels, seed, only=None, log=print, grouped=0)
         ha, hv, _, proba = train_recipe(a, v, cfg, n_labels, seed)
         for fold in group:
             test_pool = pa if fold["modality"] == "audio" else pv
-            te = test_pool.take(test_mask(test_pool, fold["test"]))
+            view = cfg.get("testView", 0) if fold["modality"] == "audio" else 0
+            te = test_pool.take(test_mask(test_pool, fold["test"], view))
+            if view and len(te.y) == 0:
+                log(f"loso: {fold['name']}: no view {view} rows (no training-split items) to test")
+                continue
             z = embed(ha if fold["modality"] == "audio" else hv, te.x, te.s)
             pred = np.argmax(proba(z), axis=1)
             present = sorted({lab[l] for l in fold["labels"]} & set(te.y.tolist()))
@@ -588,8 +609,8 @@ def serve(pa, pv, folds, cfg, labels, seed, work):
     n_labels = len(labels)
     lab = {l: i for i, l in enumerate(labels)}
     t = time.time()
-    a = pa.take(cap_mask(pa, train_mask(pa, [], folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
-    v = pv.take(cap_mask(pv, train_mask(pv, [], folds["neverTrain"], cfg["views"]), cfg["cap"], seed))
+    a = pa.take(cap_mask(pa, recipe_mask(pa, [], folds, cfg), cfg["cap"], seed))
+    v = pv.take(cap_mask(pv, recipe_mask(pv, [], folds, cfg), cfg["cap"], seed))
     if cfg["audiosetPrior"] and cfg["audiosetFrom"] != "embedding":
         # The served translator takes the embedding only (one ONNX input, as every caller gives it).
         raise SystemExit("loso: --serve needs audiosetFrom 'embedding' (the prior folded into the audio translator)")

@@ -108,6 +108,8 @@ async function main() {
     scoresDim: await countClasses(audioClasses),
     cacheRoot,
     views: audioViews,
+    // The second augmentation family (augment_source.ts), when the recipe trains on it.
+    sourceViews: smoke ? 0 : (HYPER.joint as { sourceViews?: number }).sourceViews ?? 0,
     seed,
     workers,
   });

@@ -5,7 +5,10 @@ import { ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
 import { createSession } from "../../../lib/backend/onnx.ts";
 import { decodeImage } from "../../../lib/media/decode_image.ts";
 import { encode } from "../../../lib/encoders/encode.ts";
-import { imageInput } from "../../../lib/features/encoder_input.ts";
+import { audioInput, imageInput } from "../../../lib/features/encoder_input.ts";
+import { decodeMedia } from "../../../lib/media/decode_media.ts";
+import { augmentSource } from "../../../scripts/embed/augment_source.ts";
+import { createRandom } from "../../../scripts/shared/random.ts";
 import { loadConfig } from "../../../lib/config.ts";
 import type { ImagePreprocess } from "../../../lib/encoders/card.ts";
 import { readF32 } from "../train/parity_helpers.ts";
@@ -112,6 +115,65 @@ Deno.test({
       const want = (await encode(session, encoder!.card, imageInput(encoder!.card, pixels), ["scores"])).mean.scores!;
       assert.deepEqual(scores.subarray(k * sdim, (k + 1) * sdim), want);
       await assert.rejects(extractEmbeddings({ ...opts, withScores: true }), RangeError);
+    } finally {
+      await Deno.remove(cacheRoot, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "extractEmbeddings() embeds views of the second family (101..) with a same-label partner mixed in",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { yamnet: encoder } = await ensureEncoders({ names: ["yamnet"], log: () => {} });
+    const dir = join(CORPUS, "audio/bearsax/saxophone");
+    const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((f) => f.endsWith(".flac")).sort().slice(0, 2);
+    const items: EmbedItem[] = files.map((f, i) => ({
+      id: `t/${f}`,
+      file: join(dir, f),
+      split: i === 0 ? "translation-train" : "classify-train",
+      modality: "audio",
+      label: "saxophone",
+      domain: "recording",
+      group: "g",
+      source: "bearsax",
+    }));
+    const cacheRoot = await Deno.makeTempDir({ prefix: "amodal-embed-" });
+    try {
+      const opts = {
+        items,
+        encoder: encoder!,
+        cacheRoot,
+        views: 0,
+        sourceViews: 1,
+        seed: 7,
+        workers: 1,
+        log: () => {},
+      };
+      const first = await extractEmbeddings(opts);
+      assert.equal(first.computed, 4);
+      const rows = (await Deno.readTextFile(join(first.dir, "translation-train.jsonl"))).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assert.deepEqual(rows.map((r) => r.view).sort(), [0, 101]);
+      // The view is the service's embedding of augmentSource() on the item, with the other item as partner.
+      const decode = async (file: string) => {
+        const media = await decodeMedia(await Deno.readFile(file));
+        if (media.modality !== "audio") throw new Error(file);
+        return media.audio.samples;
+      };
+      const key = `${items[0]!.id}#101#7`;
+      const { samples } = await augmentSource(
+        await decode(items[0]!.file),
+        createRandom(key).next,
+        await decode(items[1]!.file),
+      );
+      const session = await createSession(encoder!.onnxPath, { threads: 1 });
+      const want = (await encode(session, encoder!.card, audioInput(encoder!.card, samples))).mean.embedding!;
+      const data = await readF32(join(first.dir, "translation-train.f32"));
+      const k = rows.findIndex((r) => r.view === 101);
+      assert.deepEqual(data.subarray(k * 1024, (k + 1) * 1024), want);
     } finally {
       await Deno.remove(cacheRoot, { recursive: true });
     }

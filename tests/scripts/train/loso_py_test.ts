@@ -72,6 +72,33 @@ print(json.dumps({"n": int(m.sum()), "kept": kept, "views_follow": bool((m[:5] =
 });
 
 Deno.test({
+  name: "recipe_mask() takes the recipe's views of each family, its augmented domains, and test_mask() a test view",
+  ignore: !ready,
+  fn: async () => {
+    const got = await py(`
+import numpy as np
+p = object.__new__(L.Pool)
+p.view = np.array([0, 1, 2, 101, 102, 0, 1, 101])
+p.source = np.array(["s"] * 8)
+p.role = np.array(["translation-train"] * 8)
+p.domain = np.array(["recording"] * 5 + ["rendered"] * 3)
+folds = {"neverTrain": ["classify-test"]}
+def views(cfg):
+    return p.view[L.recipe_mask(p, [], folds, {"views": 0, **cfg})].tolist()
+print(json.dumps({"old": views({}), "first": views({"views": 1}), "second": views({"sourceViews": 1}),
+                  "both": views({"views": 2, "sourceViews": 2}),
+                  "rendered": views({"views": 1, "sourceViews": 1, "augmentDomains": ["rendered"]}),
+                  "test101": np.nonzero(L.test_mask(p, ["s"], 101))[0].tolist()}))`);
+    assert.deepEqual(got.old, [0, 0]);
+    assert.deepEqual(got.first, [0, 1, 0, 1]);
+    assert.deepEqual(got.second, [0, 101, 0, 101]);
+    assert.deepEqual(got.both, [0, 1, 2, 101, 102, 0, 1, 101]);
+    assert.deepEqual(got.rendered, [0, 0, 1, 101]);
+    assert.deepEqual(got.test101, [3, 7]);
+  },
+});
+
+Deno.test({
   name: "fold_input_projection() and PriorHead reproduce the trained computation on raw embeddings",
   ignore: !ready,
   fn: async () => {
