@@ -85,6 +85,7 @@ export async function extractPatches(opts: ExtractPatchesOptions): Promise<Extra
   );
   const dir = join(opts.cacheRoot, `${card.name}-patches-${key.slice(0, 8)}`);
   await Deno.mkdir(dir, { recursive: true });
+  // YAMNet's for a 96 x 64 patch; another graph fails the length check of every reply below.
   const blockShape = [512, 6, 4];
   const bdim = blockShape.reduce((a, b) => a * b, 1);
   const dim = card.outputs.embedding.dim;
