@@ -39,6 +39,7 @@ import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { denoTask, loadConfig, REPO_ROOT } from "../../lib/config.ts";
 import TRAINING_PARAMS from "../train/params.json" with { type: "json" };
 import { countClasses, extractEmbeddings, type ExtractResult, ROLES, toEmbedItems } from "../embed/extract.ts";
+import { extractPatches } from "../embed/extract_patches.ts";
 import { smokeItems } from "../train/smoke_items.ts";
 import { losoFolds } from "../train/loso_folds.ts";
 
@@ -275,9 +276,11 @@ async function losoPart(
   const { cacheDir, weightsDir, corpusDir, modelsDir } = loadConfig();
   if (opts.levers) {
     const spec = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "scripts", "train", "levers.json")));
-    const wanted: { name: string; recipe: { views?: number; sourceViews?: number } }[] = spec.levers.filter((
-      l: { name: string },
-    ) => opts.levers === "all" || opts.levers!.split(",").includes(l.name));
+    const wanted: {
+      name: string;
+      recipe: { views?: number; sourceViews?: number; frames?: string; finetune?: number };
+    }[] = spec.levers
+      .filter((l: { name: string }) => opts.levers === "all" || opts.levers!.split(",").includes(l.name));
     if (wanted.length === 0) throw new Error(`--levers ${opts.levers}: no such lever in scripts/train/levers.json`);
     const items = await readManifest(join(opts.dataDir, "manifest.jsonl"));
     const embedItems = toEmbedItems(items, { dataDir: opts.dataDir, corpusDir });
@@ -297,6 +300,17 @@ async function losoPart(
       scoresDim: await countClasses(audioClasses),
     });
     const image = await extractEmbeddings({ ...common, encoder: imageEnc, views: 0 });
+    // Frame-level levers read one row per YAMNet patch (and the activations their fine-tuning trains on).
+    const byPatch = wanted.some((l) => l.recipe.frames || l.recipe.finetune);
+    const patches = byPatch
+      ? await extractPatches({
+        items: embedItems,
+        encoder: audioEnc,
+        cacheRoot: common.cacheRoot,
+        python,
+        workers: opts.workers,
+      })
+      : undefined;
     const work = join(cacheDir, "report", "loso");
     await Deno.mkdir(work, { recursive: true });
     await Deno.writeTextFile(join(work, "folds.json"), JSON.stringify(losoFolds(items), null, 1) + "\n");
@@ -307,6 +321,7 @@ async function losoPart(
       ...["--only", wanted.map((l) => l.name).join(","), "--seed", "1234"],
       ...["--image-encoder", imageEnc.onnxPath, "--image-classes", imageClasses],
       ...["--audio-encoder", audioEnc.onnxPath, "--audio-classes", audioClasses],
+      ...(patches ? ["--audio-patches", patches.dir] : []),
     ]);
   }
   await runPython(python, "loso_section.py", [join(modelsDir, "loso.json"), out]);

@@ -7,6 +7,11 @@ Usage (after `deno task train`, which writes folds.json into its work folder):
             --out reports/latest/loso_levers.json [--grouped K] [--only name,name]
             [--image-encoder .cache/encoders/mobilenet_v2.onnx --image-classes ../shared/weights/imagenet_labels.txt]
             [--audio-encoder .cache/encoders/yamnet.onnx --audio-classes ../shared/weights/yamnet_class_map.csv]
+            [--audio-patches .cache/embeddings/yamnet-patches-<sha8>]
+
+The frame-level levers (recipe `frames`, `finetune`; scripts/train/frames.py) read the per-patch
+cache of scripts/embed/extract_patches.ts (--audio-patches) and, to fine-tune, the served YAMNet graph
+(--audio-encoder).
 
 A levers file: {"base": {...recipe...}, "levers": [{"name", "what", "recipe": {...overrides of base...}}]}.
 A lever already present in --out (same name, same recipe, same grouping) is not re-run. A lever's
@@ -24,6 +29,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
+import frames  # noqa: E402
 import loso as L  # noqa: E402
 from common import write_json  # noqa: E402
 
@@ -40,6 +46,7 @@ def main():
     p.add_argument("--only", default="")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--audio-patches", default="", help="per-patch cache (extract_patches.ts), for frames/finetune")
     L.add_prior_args(p)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -59,6 +66,12 @@ def main():
         L.IMAGENET_PRIOR = L.load_imagenet_prior(args.image_encoder, args.image_classes, labels)
     if any({**spec["base"], **lever["recipe"]}.get("audiosetPrior") for lever in spec["levers"]):
         L.AUDIOSET_PRIOR = L.load_audioset_prior(args.audio_encoder, args.audio_classes, labels)
+    chosen = [lv for lv in spec["levers"] if not only or lv["name"] in only]
+    if any({**spec["base"], **lever["recipe"]}.get("frames") or lever["recipe"].get("finetune") for lever in chosen):
+        if not args.audio_patches:
+            raise SystemExit("levers: a frame-level lever needs --audio-patches")
+        frames.PATCHES = frames.PatchPool(args.audio_patches, lab, L.ROLES)
+        frames.ENCODER_ONNX = args.audio_encoder or None
     for lever in spec["levers"]:
         if only and lever["name"] not in only:
             continue

@@ -38,6 +38,7 @@ from sklearn.metrics import f1_score
 sys.path.insert(0, os.path.dirname(__file__))
 from common import f32_list, load_scores, load_split, seed_everything, write_json  # noqa: E402
 from translate import Head, hinge_loss  # noqa: E402
+import frames  # noqa: E402
 
 ROLES = ["translation-train", "translation-val", "retrieval", "classify-train", "classify-test", "heldout"]
 
@@ -349,7 +350,10 @@ def train_translator(a, v, cfg, n_labels, seed, log=None):
 
     With `inputDim` > 0 each modality's rows are first projected on their top principal
     directions (fitted on these training rows only), which cuts the cost of the first layer
-    several-fold on this CPU; the projection is folded into the first layer afterwards."""
+    several-fold on this CPU; the projection is folded into the first layer afterwards.
+
+    With `finetune` > 0 (frames.py) `a` holds patch rows with their block activations, and the
+    audio side is YAMNet's last block(s) -> (projection) -> head, the blocks trained with it."""
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     proj = {}
@@ -358,6 +362,12 @@ def train_translator(a, v, cfg, n_labels, seed, log=None):
             proj[name] = pca_basis(pool.x, cfg["inputDim"])
     xa = a.x if not proj else ((a.x - proj["audio"][0]) @ proj["audio"][1].T).astype(np.float32)
     xv = v.x if not proj else ((v.x - proj["image"][0]) @ proj["image"][1].T).astype(np.float32)
+    encoder = frames.make_encoder(cfg) if cfg.get("finetune") else None
+    if encoder is not None:
+        t_block = torch.from_numpy(a.block)
+        if proj:
+            p_mean = torch.from_numpy(proj["audio"][0].astype(np.float32))
+            p_comps = torch.from_numpy(proj["audio"][1].astype(np.float32))
     ha = Head(xa.shape[1], cfg["hidden"], cfg["dim"])
     hv = Head(xv.shape[1], cfg["hidden"], cfg["dim"])
     params = list(ha.parameters()) + list(hv.parameters())
@@ -373,7 +383,17 @@ def train_translator(a, v, cfg, n_labels, seed, log=None):
     if cfg["prototypeWeight"] > 0 or beta or beta_a:
         protos = torch.nn.Parameter(torch.randn(n_labels, cfg["dim"]) * 0.1)
         params.append(protos)
-    opt = torch.optim.Adam(params, lr=cfg["lr"])
+    groups = [{"params": params}]
+    if encoder is not None:
+        groups.append({"params": [q for q in encoder.parameters() if q.requires_grad], "lr": cfg.get("finetuneLr", 1e-4)})
+    opt = torch.optim.Adam(groups, lr=cfg["lr"])
+
+    def audio_rows(bi):
+        if encoder is None:
+            return ta[bi]
+        e = encoder(t_block[bi])
+        return (e - p_mean) @ p_comps.t() if proj else e
+
     wa = balance_weights(a.y, a.source, cfg["balance"])
     wv = balance_weights(v.y, v.source, cfg["balance"])
     ta, tv = torch.from_numpy(xa), torch.from_numpy(xv)
@@ -391,7 +411,7 @@ def train_translator(a, v, cfg, n_labels, seed, log=None):
             bi, bv = ai[s : s + bs], vi[s : s + bs]
             if len(bi) < 2:
                 continue
-            za, zv = ha(ta[bi]), hv(tv[bv])
+            za, zv = ha(audio_rows(bi)), hv(tv[bv])
             if beta_a:
                 za = za + beta_a * (mass_a[bi] @ (protos / protos.norm(dim=1, keepdim=True)))
                 za = za / za.norm(dim=1, keepdim=True).clamp(min=1e-12)
@@ -419,6 +439,8 @@ def train_translator(a, v, cfg, n_labels, seed, log=None):
     if beta_a:
         ha = AudioPriorHead(ha, AUDIOSET_PRIOR, protos / protos.norm(dim=1, keepdim=True), beta_a,
                             cfg["audiosetFrom"], cfg["audiosetMass"]).eval()
+    if encoder is not None:
+        ha = frames.EncodedHead(encoder.eval(), ha).eval()
     return ha, hv
 
 
@@ -489,7 +511,8 @@ def fit_head(cfg, z, y, w, n_labels, seed):
 def train_recipe(a, v, cfg, n_labels, seed):
     """Translator + head on training pools a, v. Returns (ha, hv, head model, proba function)."""
     ha, hv = train_translator(a, v, cfg, n_labels, seed)
-    z = np.concatenate([embed(ha, a.x, a.s), embed(hv, v.x)])
+    za = frames.embed_rows(ha, a, cfg, embed) if cfg.get("finetune") else embed(ha, a.x, a.s)
+    z = np.concatenate([za, embed(hv, v.x)])
     y = np.concatenate([a.y, v.y])
     src = np.concatenate([a.source, v.source])
     # Balanced per modality first (audio rows outnumber image rows ~6:1), then each modality's
@@ -530,7 +553,9 @@ def run_folds(pa, pv, folds, cfg, labels, seed, only=None, log=print, grouped=0)
             # Only on tiny slices (the smoke run): nothing left to pair the modalities with.
             log(f"loso: skipped {[f['name'] for f in group]}: no label has training rows in both modalities")
             continue
-        ha, hv, _, proba = train_recipe(a, v, cfg, n_labels, seed)
+        by_patch = bool(cfg.get("frames") or cfg.get("finetune"))
+        # Frame-level levers (frames.py): the same capped items, trained on their patch rows.
+        ha, hv, _, proba = train_recipe(frames.train_rows(a, cfg) if by_patch else a, v, cfg, n_labels, seed)
         for fold in group:
             test_pool = pa if fold["modality"] == "audio" else pv
             view = cfg.get("testView", 0) if fold["modality"] == "audio" else 0
@@ -538,17 +563,19 @@ def run_folds(pa, pv, folds, cfg, labels, seed, only=None, log=print, grouped=0)
             if view and len(te.y) == 0:
                 log(f"loso: {fold['name']}: no view {view} rows (no training-split items) to test")
                 continue
-            z = embed(ha if fold["modality"] == "audio" else hv, te.x, te.s)
-            pred = np.argmax(proba(z), axis=1)
-            present = sorted({lab[l] for l in fold["labels"]} & set(te.y.tolist()))
-            mf, per = macro_f1(te.y, pred, present)
-            res = {"name": fold["name"], "modality": fold["modality"], "domain": fold["domain"], "n": int(len(te.y)),
-                   "macro_f1": mf, "accuracy": float(np.mean(pred == te.y)),
+            if by_patch and fold["modality"] == "audio":
+                y, pred = frames.test_predictions(ha, proba, te, cfg, embed)
+            else:
+                y, pred = te.y, np.argmax(proba(embed(ha if fold["modality"] == "audio" else hv, te.x, te.s)), axis=1)
+            present = sorted({lab[l] for l in fold["labels"]} & set(y.tolist()))
+            mf, per = macro_f1(y, pred, present)
+            res = {"name": fold["name"], "modality": fold["modality"], "domain": fold["domain"], "n": int(len(y)),
+                   "macro_f1": mf, "accuracy": float(np.mean(pred == y)),
                    "per_label": {labels[l]: round(f, 4) for l, f in per.items()},
                    "train_rows": {"audio": int(len(a.y)), "image": int(len(v.y))}, "excluded": exclude,
-                   "y": te.y.tolist(), "pred": pred.tolist(), "seconds": round(time.time() - t, 1)}
+                   "y": y.tolist(), "pred": pred.tolist(), "seconds": round(time.time() - t, 1)}
             out.append(res)
-            log(f"loso: {fold['name']:32s} {fold['domain']:9s} n={len(te.y):5d} macro-F1 {mf:.3f} "
+            log(f"loso: {fold['name']:32s} {fold['domain']:9s} n={len(y):5d} macro-F1 {mf:.3f} "
                 f"acc {res['accuracy']:.3f} ({res['seconds']}s)")
     return out
 
