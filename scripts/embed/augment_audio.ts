@@ -104,7 +104,8 @@ function sinc(v: number): number {
   return v === 0 ? 1 : Math.sin(Math.PI * v) / (Math.PI * v);
 }
 
-type Coeffs = [number, number, number, number, number];
+/** Biquad coefficients `[b0, b1, b2, a1, a2]`, normalised by a0. */
+export type Coeffs = [number, number, number, number, number];
 
 /** RBJ audio-EQ-cookbook peaking filter, normalised [b0, b1, b2, a1, a2]. */
 function peaking(hz: number, gainDb: number, q: number): Coeffs {
@@ -133,7 +134,14 @@ function highShelf(hz: number, gainDb: number): Coeffs {
   ];
 }
 
-function biquad(x: Float64Array, [b0, b1, b2, a1, a2]: Coeffs): Float64Array {
+/**
+ * Runs a biquad (direct form I) over a signal.
+ *
+ * @param x The signal.
+ * @param coeffs `[b0, b1, b2, a1, a2]`, normalised by a0.
+ * @returns The filtered signal.
+ */
+export function biquad(x: Float64Array, [b0, b1, b2, a1, a2]: Coeffs): Float64Array {
   const y = new Float64Array(x.length);
   let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
   for (let i = 0; i < x.length; i++) {

@@ -11,6 +11,7 @@
  */
 import { runFfmpeg } from "../../lib/media/ffmpeg.ts";
 import { uniform } from "../shared/random.ts";
+import { biquad, type Coeffs } from "./augment_audio.ts";
 
 const SR = 16000;
 
@@ -143,8 +144,6 @@ export async function timeStretch(x: Float32Array, tempo: number): Promise<Float
   return new Float32Array(out.slice().buffer);
 }
 
-type Coeffs = [number, number, number, number, number];
-
 /** RBJ cookbook low- or high-pass biquad with quality `q`, normalised [b0, b1, b2, a1, a2]. */
 function pass(kind: "low" | "high", hz: number, q: number): Coeffs {
   const w = (2 * Math.PI * hz) / SR, cw = Math.cos(w), alpha = Math.sin(w) / (2 * q), a0 = 1 + alpha;
@@ -172,17 +171,6 @@ export function bandLimit(x: Float32Array, highPassHz: number | null, lowPassHz:
     if (lowPassHz !== null) y = biquad(y, pass("low", lowPassHz, q));
   }
   return Float32Array.from(y, (v) => Math.max(-1, Math.min(1, v)));
-}
-
-function biquad(x: Float64Array, [b0, b1, b2, a1, a2]: Coeffs): Float64Array {
-  const y = new Float64Array(x.length);
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = b0 * x[i]! + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-    x2 = x1, x1 = x[i]!, y2 = y1, y1 = v;
-    y[i] = v;
-  }
-  return y;
 }
 
 /** Longest codec delay searched for when re-aligning a round trip (AAC's priming is 1024 + a frame). */

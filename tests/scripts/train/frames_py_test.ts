@@ -12,24 +12,15 @@ import { createSession } from "../../../lib/backend/onnx.ts";
 import { audioInput } from "../../../lib/features/encoder_input.ts";
 import { decodeAudio } from "../../../lib/media/decode_audio.ts";
 import { ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
-import { missingPython, pythonPath } from "../../../scripts/setup/python.ts";
+import { missingPython } from "../../../scripts/setup/python.ts";
+import { PYTHON, runTrainPython } from "./_python.ts";
 
-const PYTHON = pythonPath();
-const TRAIN_DIR = fileURLToPath(new URL("../../../scripts/train/", import.meta.url));
 const PATCH_GRAPH = fileURLToPath(new URL("../../../scripts/embed/patch_graph.py", import.meta.url));
 const ready = (await missingPython(["numpy", "torch", "onnx"], PYTHON)).length === 0;
 const VIOLIN = "audio/iowa_pitchfinder/violin/violin__Violin.arco.ff.sulD.G4.stereo.flac";
 
-/** Runs `code` with scripts/train on the import path (`frames` imported) and returns the JSON it prints last. */
-async function py(code: string): Promise<Record<string, unknown>> {
-  const r = await new Deno.Command(PYTHON, {
-    args: ["-c", `import json, sys\nsys.path.insert(0, ${JSON.stringify(TRAIN_DIR)})\nimport frames\n${code}`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!r.success) throw new Error(`python failed:\n${new TextDecoder().decode(r.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").at(-1)!);
-}
+/** Runs `code` with scripts/train on the import path (`import frames`). */
+const py = (code: string) => runTrainPython("import frames", code);
 
 Deno.test({
   name: "pool_items() pools patch probabilities per clip by the mean and by the mean of logs",

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../../lib/config.ts";
 import { LABELS } from "../../../lib/labels.ts";
 import { createSession } from "../../../lib/backend/onnx.ts";
@@ -15,23 +14,14 @@ import { padWaveform } from "../../../lib/features/pad_waveform.ts";
 import { toPatches } from "../../../lib/features/patches.ts";
 import { decodeAudio } from "../../../lib/media/decode_audio.ts";
 import { ensureEncoders } from "../../../lib/weights/ensure_encoders.ts";
-import { missingPython, pythonPath } from "../../../scripts/setup/python.ts";
+import { missingPython } from "../../../scripts/setup/python.ts";
+import { PYTHON, runTrainPython } from "./_python.ts";
 
-const PYTHON = pythonPath();
-const TRAIN_DIR = fileURLToPath(new URL("../../../scripts/train/", import.meta.url));
 const ready = (await missingPython(["numpy", "sklearn", "torch", "onnx"], PYTHON)).length === 0;
 const VIOLIN = "audio/iowa_pitchfinder/violin/violin__Violin.arco.ff.sulD.G4.stereo.flac";
 
-/** Runs `code` with scripts/train on the import path and returns the JSON it prints last. */
-async function py(code: string): Promise<Record<string, unknown>> {
-  const r = await new Deno.Command(PYTHON, {
-    args: ["-c", `import json, sys\nsys.path.insert(0, ${JSON.stringify(TRAIN_DIR)})\nimport loso as L\n${code}`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!r.success) throw new Error(`python failed:\n${new TextDecoder().decode(r.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").at(-1)!);
-}
+/** Runs `code` with scripts/train on the import path (`import loso as L`). */
+const py = (code: string) => runTrainPython("import loso as L", code);
 
 Deno.test({
   name: "balance_weights() gives every label, and every source within it, the same weight",
