@@ -72,7 +72,8 @@ export async function extractPatches(opts: ExtractPatchesOptions): Promise<Extra
   const log = opts.log ?? console.log;
   const { card, onnxPath } = opts.encoder;
   const derived = onnxPath.replace(/\.onnx$/, "_patches.onnx");
-  const made = await new Deno.Command(opts.python, {
+  const { python } = opts;
+  const made = await new Deno.Command(python, {
     args: [new URL("./patch_graph.py", import.meta.url).pathname, onnxPath, derived],
     stdout: "piped",
     stderr: "inherit",
