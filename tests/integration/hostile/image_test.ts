@@ -155,8 +155,11 @@ Deno.test("POST /v1/embed survives hostile images of every format", serverTest, 
           Math.round(rss() / 2 ** 20)
         } MiB`,
       );
-      // Generous: WASM heaps never shrink, so one large decode can legitimately keep some memory.
-      assert.ok(grown < 384 * 2 ** 20, `RSS grew by ${Math.round(grown / 2 ** 20)} MiB`);
+      // Generous: WASM heaps never shrink, so one large decode can legitimately keep some memory, and this is the RSS
+      // of the whole test process (every test file's garbage, collected when V8 decides): four CI runs of the same
+      // code measured 184-417 MiB. What it guards against is far larger: one lying header decoded by sharp grew its
+      // heap by ~470 MB (README, image-size), on top of that noise.
+      assert.ok(grown < 512 * 2 ** 20, `RSS grew by ${Math.round(grown / 2 ** 20)} MiB`);
     });
   } finally {
     await service.close();
