@@ -87,15 +87,7 @@ export async function classifyVideo(
   classify: Run<ClassifyResult>,
   options: { topK?: number; decodeMs: number; embedding?: boolean },
 ): Promise<ClassifyResult> {
-  const timings: Timings = { decode: options.decodeMs };
-  const audio = video.audio ? await classify(audioMedia(video)) : undefined;
-  if (audio) addTimings(timings, audio.timings);
-  const frames: ClassifyResult[] = [];
-  for (const frame of video.frames) {
-    const result = await classify({ modality: "image", format: "png", image: frame.image });
-    addTimings(timings, result.timings);
-    frames.push(result);
-  }
+  const { audio, frames, timings } = await runParts(video, classify, options.decodeMs);
   const trim = <T>(list: T[]) => options.topK === undefined ? list : list.slice(0, options.topK);
   const modalities: VideoModalities = {};
   const votes: Vote[] = [];
@@ -150,15 +142,7 @@ export async function embedVideo(
   embed: Run<EmbedResult>,
   options: { space: "joint" | "encoder"; decodeMs: number },
 ): Promise<EmbedResult> {
-  const timings: Timings = { decode: options.decodeMs };
-  const audio = video.audio ? await embed(audioMedia(video)) : undefined;
-  if (audio) addTimings(timings, audio.timings);
-  const frames: EmbedResult[] = [];
-  for (const frame of video.frames) {
-    const result = await embed({ modality: "image", format: "png", image: frame.image });
-    addTimings(timings, result.timings);
-    frames.push(result);
-  }
+  const { audio, frames, timings } = await runParts(video, embed, options.decodeMs);
   const modalities: Record<string, ModalityEmbedding> = {};
   if (audio) modalities.audio = { encoder: audio.encoder, dim: audio.dim, embedding: audio.embedding };
   if (frames.length) {
@@ -179,8 +163,22 @@ export async function embedVideo(
   };
 }
 
-function audioMedia(video: DecodedVideo): Media {
-  return { modality: "audio", format: video.format, audio: video.audio! };
+/** Runs the audio track and then each frame through `run`, one at a time, summing their timings. */
+async function runParts<R extends { timings: Timings }>(
+  video: DecodedVideo,
+  run: Run<R>,
+  decodeMs: number,
+): Promise<{ audio?: R; frames: R[]; timings: Timings }> {
+  const timings: Timings = { decode: decodeMs };
+  const audio = video.audio ? await run({ modality: "audio", format: video.format, audio: video.audio }) : undefined;
+  if (audio) addTimings(timings, audio.timings);
+  const frames: R[] = [];
+  for (const frame of video.frames) {
+    const result = await run({ modality: "image", format: "png", image: frame.image });
+    addTimings(timings, result.timings);
+    frames.push(result);
+  }
+  return { audio, frames, timings };
 }
 
 function modalityResult(result: ClassifyResult, trim: <T>(list: T[]) => T[]): ModalityClassification {

@@ -36,6 +36,7 @@ import {
   jsonBatch,
   judgeBatch,
   multipartBatch,
+  readAnswer,
   structuralBatchCases,
   toBase64,
 } from "./shared/hostile_batches.ts";
@@ -145,22 +146,21 @@ type Verdict =
   | { ok: true; status: number; items?: Record<string, number> }
   | { ok: false; kind: "5xx" | "hang" | "crash" | "malformed"; status?: number; detail: string };
 
-async function post(url: string, body: Uint8Array, waitMs: number): Promise<Verdict> {
-  let res: Response;
+/** POSTs with a deadline: the response, or the verdict when none came (a hang or a dropped connection). */
+async function send(url: string, init: RequestInit, waitMs: number): Promise<Response | Verdict> {
   try {
-    res = await fetch(url, { method: "POST", body: new Uint8Array(body), signal: AbortSignal.timeout(waitMs) });
+    return await fetch(url, { ...init, method: "POST", signal: AbortSignal.timeout(waitMs) });
   } catch (error) {
     const name = error instanceof Error ? error.name : "";
     if (name === "TimeoutError") return { ok: false, kind: "hang", detail: `no answer within ${waitMs} ms` };
     return { ok: false, kind: "crash", detail: `connection failed: ${error}` };
   }
-  const text = await res.text();
-  const type = res.headers.get("content-type") ?? "";
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text);
-  } catch { /* judged below */ }
-  const detail = String(json?.detail ?? text.slice(0, 200));
+}
+
+async function post(url: string, body: Uint8Array, waitMs: number): Promise<Verdict> {
+  const res = await send(url, { body: new Uint8Array(body) }, waitMs);
+  if (!(res instanceof Response)) return res;
+  const { text, type, json, detail } = await readAnswer(res);
   if (res.status >= 500) return { ok: false, kind: "5xx", status: res.status, detail };
   const expected = res.status === 200 ? "application/json" : "application/problem+json";
   if (!json || type !== expected || (res.status !== 200 && json.status !== res.status)) {
@@ -171,15 +171,9 @@ async function post(url: string, body: Uint8Array, waitMs: number): Promise<Verd
 
 /** Posts one batch and judges it with `judgeBatch` (the items' own statuses included). */
 async function postBatch(url: string, c: BatchCase, waitMs: number): Promise<Verdict> {
-  let res: Response;
-  try {
-    const body = c.body instanceof Uint8Array ? new Uint8Array(c.body) : c.body;
-    res = await fetch(url, { method: "POST", body, headers: c.headers, signal: AbortSignal.timeout(waitMs) });
-  } catch (error) {
-    const name = error instanceof Error ? error.name : "";
-    if (name === "TimeoutError") return { ok: false, kind: "hang", detail: `no answer within ${waitMs} ms` };
-    return { ok: false, kind: "crash", detail: `connection failed: ${error}` };
-  }
+  const body = c.body instanceof Uint8Array ? new Uint8Array(c.body) : c.body;
+  const res = await send(url, { body, headers: c.headers }, waitMs);
+  if (!(res instanceof Response)) return res;
   const verdict = await judgeBatch(res, c);
   if (verdict.ok) return { ok: true, status: verdict.status, items: verdict.items };
   return {

@@ -249,6 +249,30 @@ function multipartText(boundary: string, claimed: number): string {
   ].join("\r\n");
 }
 
+/** A service answer read once: its text, content type, JSON (when it parses) and a short detail for reports. */
+export interface Answer {
+  text: string;
+  type: string;
+  json?: Record<string, unknown>;
+  detail: string;
+}
+
+/**
+ * Reads an answer's body for judging: the fuzzer and the batch judge look at the same parts.
+ *
+ * @param res The response.
+ * @returns Its text, content type, JSON when it parses, and `detail` (the problem's, else the text's start).
+ */
+export async function readAnswer(res: Response): Promise<Answer> {
+  const text = await res.text();
+  const type = res.headers.get("content-type") ?? "";
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(text);
+  } catch { /* not JSON: the caller judges that */ }
+  return { text, type, json, detail: String(json?.detail ?? text.slice(0, 200)) };
+}
+
 /**
  * Judges one batch answer (reads the body).
  *
@@ -260,13 +284,7 @@ export async function judgeBatch(
   res: Response,
   c: Pick<BatchCase, "items" | "expect" | "itemExpect" | "itemStatuses">,
 ): Promise<BatchVerdict> {
-  const text = await res.text();
-  const type = res.headers.get("content-type") ?? "";
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text);
-  } catch { /* judged below */ }
-  const detail = String(json?.detail ?? text.slice(0, 200));
+  const { text, type, json, detail } = await readAnswer(res);
   if (res.status >= 500) return { ok: false, kind: "5xx", status: res.status, detail };
   if (!res.headers.get("x-request-id")) {
     return { ok: false, kind: "malformed", status: res.status, detail: "no X-Request-Id" };
