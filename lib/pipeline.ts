@@ -290,7 +290,7 @@ export class Pipeline {
       .map((label, i) => ({ label, score: Math.round((probabilities[i] ?? 0) * 1e6) / 1e6 }))
       .sort((a, b) => b.score - a.score);
     const best = scores[0]!;
-    const evidence = presenceEvidence(media, outputs);
+    const evidence = presenceEvidence(media, outputs, z);
     const presence = await presenceLoading;
     const decision = evidence && presence &&
       await timed(timings, "presence", () => presence.decide(evidence, best.score));
@@ -407,13 +407,13 @@ export class Pipeline {
   }
 }
 
-/** What the presence stage reads: the decoded input and the encoder's class scores (when the graph has them). */
-function presenceEvidence(media: Media, outputs: EncoderOutputs): PresenceEvidence | undefined {
+/** What the presence stage reads: the decoded input, the encoder's class scores (when the graph has them), the joint vector. */
+function presenceEvidence(media: Media, outputs: EncoderOutputs, joint: Float32Array): PresenceEvidence | undefined {
   const mean = outputs.mean.scores, max = outputs.max.scores;
   if (!mean || !max) return undefined;
   return media.modality === "audio"
-    ? { modality: "audio", samples: media.audio.samples, scores: { mean, max } }
-    : { modality: "image", ...media.image, scores: mean };
+    ? { modality: "audio", samples: media.audio.samples, scores: { mean, max }, joint }
+    : { modality: "image", ...media.image, scores: mean, joint };
 }
 
 function presenceReport({ score, threshold, rule }: PresenceDecision): ClassifyResult["instrument"] {

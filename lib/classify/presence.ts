@@ -8,11 +8,14 @@
  * Order of the decision, per modality:
  * 1. hard rules, which need no model: audio shorter than `rules.audio.minSeconds`
  *    or whose loudest 0.1 s block is below `rules.audio.minLevelDbfs` is
- *    "silence"; an image whose short side is below `rules.image.minSide` pixels
+ *    "silence"; audio with at least `rules.audio.maxMainsRatio` of its energy on a
+ *    50/60 Hz mains comb is hum, "no instrument recognised"; an image whose short side is below `rules.image.minSide` pixels
  *    or whose decoded pixels are flat (standard deviation below
  *    `rules.image.minPixelStd`, 0..255) is "no instrument recognised";
  * 2. otherwise the logistic model's probability that an instrument is present;
- *    below the card's `threshold` it is "no instrument recognised".
+ *    below the card's `threshold` it is "no instrument recognised". Some of its
+ *    features are probes: small linear models of the joint vector (the image
+ *    model's `drawing_probe` tells instrument drawings from other icons).
  *
  * @module
  */
@@ -35,20 +38,45 @@ export interface PresenceLogistic {
   intercept: number;
   /** Probability at or above which an instrument is present. */
   threshold: number;
+  /** Features that are themselves linear models of the joint vector, by feature name. */
+  probes?: Record<string, LinearProbe>;
 }
 
 /**
- * Card format this code reads. 2 (round 2 of issue 18) adds the audio feature `mains_hum`; the
- * bump, and the constructor's check of every feature name, make a card/code mismatch fail at
- * start-up rather than on the first request.
+ * A probe: a logistic model of the 128-d joint vector whose logit is one presence feature
+ * (`scripts/presence/train.py` stacks it: fitted on a subset of the items, e.g. the icon sets).
  */
-export const PRESENCE_FORMAT = "amodal-presence/2";
+export interface LinearProbe {
+  /** What it reads: the joint vector. */
+  input: "joint";
+  /** The items it was fitted on, in words. */
+  trainedOn?: string;
+  /** Standardisation of each joint dimension: `(z - mean) / scale`. */
+  mean: number[];
+  /** See `mean`. */
+  scale: number[];
+  /** Weights of the standardised dimensions. */
+  coef: number[];
+  /** Bias. */
+  intercept: number;
+}
 
-/** Feature names {@linkcode presenceFeatures} computes for a modality beside the per-group ones. */
+/**
+ * Card format this code reads. 2 (round 2 of issue 18) adds the audio feature `mains_hum`; 3
+ * (round 5) the mains-hum rule, the probes and the features `music_margin_*` and
+ * `instrument_best`. The bump, and the constructor's check of every feature name, make a
+ * card/code mismatch fail at start-up rather than on the first request.
+ */
+export const PRESENCE_FORMAT = "amodal-presence/3";
+
+/** Feature names {@linkcode presenceFeatures} computes for a modality beside the per-group ones and the probes. */
 const FIXED_FEATURES = {
-  audio: ["level_dbfs", "mains_hum", "top_score"],
-  image: ["entropy", "max_prob", "log_pixel_std", "top_score"],
+  audio: ["level_dbfs", "mains_hum", "top_score", "music_margin_mean", "music_margin_max"],
+  image: ["entropy", "max_prob", "log_pixel_std", "top_score", "instrument_best"],
 } as const;
+
+/** Audio class groups whose union is "music" in `music_margin_*` (train.py's MUSIC_GROUPS). */
+const MUSIC_GROUPS = ["instrument", "music", "singing"] as const;
 
 /** The card `models/presence.json` (format {@linkcode PRESENCE_FORMAT}). */
 export interface PresenceCard {
@@ -61,7 +89,7 @@ export interface PresenceCard {
   classes: { audio: Record<string, number[]>; image: Record<string, number[]> };
   /** Hard rules applied before the model. */
   rules: {
-    audio: { minSeconds: number; minLevelDbfs: number };
+    audio: { minSeconds: number; minLevelDbfs: number; maxMainsRatio: number };
     image: { minSide: number; minPixelStd: number };
   };
   /** Logistic model per modality. */
@@ -75,6 +103,8 @@ export interface PresenceCard {
 /** What the pipeline knows about an audio input when the presence stage runs. */
 export interface AudioEvidence {
   modality: "audio";
+  /** The input's 128-d joint vector (read by the card's probes). */
+  joint?: Float32Array;
   /** The analysed 16 kHz samples. */
   samples: Float32Array;
   /** Encoder class scores pooled over windows (YAMNet: 521 AudioSet sigmoid scores). */
@@ -84,6 +114,8 @@ export interface AudioEvidence {
 /** What the pipeline knows about an image input when the presence stage runs. */
 export interface ImageEvidence {
   modality: "image";
+  /** The input's 128-d joint vector (read by the card's probes). */
+  joint?: Float32Array;
   /** Input width and height (after EXIF orientation). */
   width: number;
   /** See `width`. */
@@ -231,21 +263,26 @@ function sumOf(values: Float32Array, columns: readonly number[]): number {
 }
 
 /**
- * Every presence feature of an input, by name. The training script reads
- * these very values (`scripts/presence/extract.ts` calls this function), so
- * serving and training cannot drift apart.
+ * Every presence feature of an input, by name. `scripts/presence/train.py`'s
+ * `features()` mirrors this function on the stored evidence, and a parity
+ * fixture (`tests/fixtures/presence/parity.json`) checks that the two agree.
  *
- * Audio: per class group of `card.classes.audio`, `<group>_mean` = logit of the
+ * Audio: per class group of `classes.audio`, `<group>_mean` = logit of the
  * largest window-mean class score and `<group>_max` = logit of the largest
  * single-window class score; `level_dbfs`; `mains_hum` (logit of {@linkcode mainsHumRatio});
- * `top_score` (logit). Image:
- * per group of `card.classes.image`, `<group>_sum` = logit of the summed
- * softmax; `entropy` (nats), `max_prob` (logit), `log_pixel_std`, `top_score`.
+ * `music_margin_mean` / `music_margin_max` = logit of the best class of the instrument, music
+ * and singing groups minus logit of the best other class (window mean / single window);
+ * `top_score` (logit). Image: per group of `classes.image`, `<group>_sum` = logit of the
+ * summed softmax; `instrument_best` = logit of the best single class of the `instrument`
+ * group; `entropy` (nats), `max_prob` (logit), `log_pixel_std`, `top_score`. Each probe:
+ * the logit of its probability for the evidence's joint vector.
  *
  * @param classes The card's class groups.
  * @param evidence What the pipeline computed for the input.
  * @param topScore The forest's highest label probability.
+ * @param probes The modality's probes (the card's `probes`); they need `evidence.joint`.
  * @returns Feature values by name.
+ * @throws {RangeError} When there are probes but no joint vector of their size.
  *
  * @example
  * ```ts
@@ -256,13 +293,20 @@ export function presenceFeatures(
   classes: PresenceCard["classes"],
   evidence: PresenceEvidence,
   topScore: number,
+  probes: Record<string, LinearProbe> = {},
 ): Record<string, number> {
   const out: Record<string, number> = { top_score: logit(topScore) };
+  for (const [name, probe] of Object.entries(probes)) out[name] = logit(probeProbability(probe, evidence.joint));
   if (evidence.modality === "audio") {
+    const { mean, max } = evidence.scores;
     for (const [group, columns] of Object.entries(classes.audio)) {
-      out[`${group}_mean`] = logit(maxOf(evidence.scores.mean, columns));
-      out[`${group}_max`] = logit(maxOf(evidence.scores.max, columns));
+      out[`${group}_mean`] = logit(maxOf(mean, columns));
+      out[`${group}_max`] = logit(maxOf(max, columns));
     }
+    const music = new Set(MUSIC_GROUPS.flatMap((g) => classes.audio[g] ?? []));
+    const other = Array.from(mean.keys()).filter((c) => !music.has(c));
+    out.music_margin_mean = logit(maxOf(mean, [...music])) - logit(maxOf(mean, other));
+    out.music_margin_max = logit(maxOf(max, [...music])) - logit(maxOf(max, other));
     out.level_dbfs = signalLevelDbfs(evidence.samples);
     out.mains_hum = logit(mainsHumRatio(evidence.samples));
     return out;
@@ -270,6 +314,7 @@ export function presenceFeatures(
   for (const [group, columns] of Object.entries(classes.image)) {
     out[`${group}_sum`] = logit(sumOf(evidence.scores, columns));
   }
+  out.instrument_best = logit(maxOf(evidence.scores, classes.image.instrument ?? []));
   let entropy = 0, best = 0;
   for (const p of evidence.scores) {
     if (p > 0) entropy -= p * Math.log(p);
@@ -279,6 +324,16 @@ export function presenceFeatures(
   out.max_prob = logit(best);
   out.log_pixel_std = Math.log1p(pixelStd(evidence.pixels));
   return out;
+}
+
+/** A probe's probability for a joint vector. */
+function probeProbability(probe: LinearProbe, joint: Float32Array | undefined): number {
+  if (!joint || joint.length !== probe.coef.length) {
+    throw new RangeError(`Presence probe needs a ${probe.coef.length}-d joint vector, got ${joint?.length ?? "none"}`);
+  }
+  let z = probe.intercept;
+  for (let i = 0; i < joint.length; i++) z += probe.coef[i]! * (joint[i]! - probe.mean[i]!) / probe.scale[i]!;
+  return 1 / (1 + Math.exp(-z));
 }
 
 /**
@@ -322,9 +377,25 @@ export class Presence {
         throw new TypeError(`Presence card: ${modality} model needs equally long features, mean, scale and coef`);
       }
       const groups = Object.keys(card.classes?.[modality] ?? {});
+      const probes = Object.entries(m.probes ?? {});
+      for (const [name, p] of probes) {
+        const d = p.coef?.length ?? 0;
+        if (p.input !== "joint" || d === 0 || p.mean?.length !== d || p.scale?.length !== d) {
+          throw new TypeError(
+            `Presence card: ${modality} probe ${name} needs input "joint" and equally long mean, scale and coef`,
+          );
+        }
+      }
+      // The margin and the best instrument class are computed from named groups: known only when the card has them.
+      const needs: Record<string, readonly string[]> = {
+        music_margin_mean: MUSIC_GROUPS,
+        music_margin_max: MUSIC_GROUPS,
+        instrument_best: ["instrument"],
+      };
       const known = new Set<string>([
-        ...FIXED_FEATURES[modality],
+        ...FIXED_FEATURES[modality].filter((f) => (needs[f] ?? []).every((g) => groups.includes(g))),
         ...groups.flatMap((g) => modality === "audio" ? [`${g}_mean`, `${g}_max`] : [`${g}_sum`]),
+        ...probes.map(([name]) => name),
       ]);
       const unknown = m.features.filter((f) => !known.has(f));
       if (unknown.length > 0) {
@@ -352,7 +423,7 @@ export class Presence {
     const threshold = model.threshold;
     const rule = this.#rule(evidence);
     if (rule) return { present: false, score: 0, threshold, ...rule };
-    const score = presenceProbability(model, presenceFeatures(this.card.classes, evidence, topScore));
+    const score = presenceProbability(model, presenceFeatures(this.card.classes, evidence, topScore, model.probes));
     return score >= threshold
       ? { present: true, score, threshold }
       : { present: false, score, threshold, reason: "no instrument recognised" };
@@ -360,11 +431,14 @@ export class Presence {
 
   #rule(evidence: PresenceEvidence): { reason: AbstainReason; rule: string } | undefined {
     if (evidence.modality === "audio") {
-      const { minSeconds, minLevelDbfs } = this.card.rules.audio;
+      const { minSeconds, minLevelDbfs, maxMainsRatio } = this.card.rules.audio;
       const seconds = evidence.samples.length / SAMPLE_RATE;
       if (seconds < minSeconds) return { reason: "silence", rule: `shorter than ${minSeconds} s` };
       if (signalLevelDbfs(evidence.samples) < minLevelDbfs) {
         return { reason: "silence", rule: `level below ${minLevelDbfs} dBFS` };
+      }
+      if (mainsHumRatio(evidence.samples) >= maxMainsRatio) {
+        return { reason: "no instrument recognised", rule: "mains hum" };
       }
       return undefined;
     }

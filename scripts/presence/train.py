@@ -37,7 +37,7 @@ import sys
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "report"))
@@ -67,16 +67,34 @@ AUDIO_SUBTREES = {
 AUDIO_FEATURES = [
     "instrument_mean", "instrument_max", "music_mean", "music_max", "singing_mean", "singing_max",
     "silence_mean", "speech_mean", "animal_mean", "things_mean", "natural_mean", "ambiguous_mean",
-    "channel_mean", "level_dbfs", "mains_hum", "top_score",
+    "channel_mean", "level_dbfs", "mains_hum", "top_score", "music_margin_mean", "music_margin_max",
 ]
-IMAGE_FEATURES = ["instrument_sum", "entropy", "max_prob", "log_pixel_std", "top_score"]
+IMAGE_FEATURES = ["instrument_sum", "entropy", "max_prob", "log_pixel_std", "top_score", "instrument_best", "drawing_probe"]
+# The class groups whose union is "music" for the audio margin (music_margin_*, round 5).
+MUSIC_GROUPS = ("instrument", "music", "singing")
+# Round 5: stacked probes, features that are themselves a linear model over the 128-d joint vector, trained on a
+# subset of the items. `drawing_probe`: instrument drawings against non-instrument icons (the icon sets), the one
+# image gap (round 3). Inside any evaluation its value for a training item is group-wise out-of-fold (GroupKFold over
+# that fit's own groups), so the logistic model learns how far the probe carries to unseen icon sets, and for a
+# held-out item it comes from a probe fitted on the training items only. A model's columns are its plain features,
+# then its probes (ordered()).
+PROBES = {
+    "drawing_probe": {"input": "joint", "C": 0.1, "scope": "icon sets (instrument drawings vs non-instrument icons)",
+                      "in_scope": lambda r: r["source"].startswith("iconify:")},
+    # Levers only (not served): the same probe on the encoder's embedding; a probe of all items on the joint vector.
+    "drawing_probe_embedding": {"input": "embedding", "C": 0.1, "scope": "icon sets, MobileNetV2 embedding",
+                                "in_scope": lambda r: r["source"].startswith("iconify:")},
+    "joint_probe": {"input": "joint", "C": 0.1, "scope": "all items", "in_scope": lambda r: True},
+}
 # Round 4 ablation (session 5): the image encoder's evidence for the label the head names (see features()).
 LABEL_FEATURES = ["label_class_sum", "label_has_class"]
 # Measured in round 2 and left out of the served model (see the ablations in reports/presence/metrics.json);
 # computed from the evidence only, lib/classify/presence.ts does not compute them.
 ABLATION_FEATURES = {"audio": ["log_kurtosis"], "image": ["white_fraction", "instrument_sum_white"]}
 RULES = {
-    "audio": {"minSeconds": 0.1, "minLevelDbfs": -60.0},
+    # Round 5: a clip with at least 80 % of its energy exactly on a 50/60 Hz mains comb is hum or buzz (the generated
+    # hum and buzz: 0.968-1.0; instrument recordings: at most 0.37, median 0.002).
+    "audio": {"minSeconds": 0.1, "minLevelDbfs": -60.0, "maxMainsRatio": 0.8},
     "image": {"minSide": 16, "minPixelStd": 2.0},
 }
 # False "no instrument" allowed on inner held-out instrument items (the target is 2 %): with ~400 inner
@@ -157,6 +175,11 @@ def features(row, classes, by_label=None):
         for group, cols in classes["audio"].items():
             out[f"{group}_mean"] = float(logit(mean[cols].max() if cols else 0.0))
             out[f"{group}_max"] = float(logit(mx[cols].max() if cols else 0.0))
+        # Round 5: how far the best music class (instrument, music, singing) is above the best other class.
+        music = sorted({c for g in MUSIC_GROUPS for c in classes["audio"][g]})
+        other = np.setdiff1d(np.arange(len(mean)), music)
+        for pooled, v in (("mean", mean), ("max", mx)):
+            out[f"music_margin_{pooled}"] = float(logit(v[music].max()) - logit(v[other].max()))
         out["level_dbfs"] = row["levelDbfs"]
         out["mains_hum"] = float(logit(row["mainsRatio"]))
         out["log_kurtosis"] = row["logKurtosis"]  # ablation only
@@ -171,6 +194,7 @@ def features(row, classes, by_label=None):
     out["entropy"] = float(-(pos * np.log(pos)).sum())
     out["max_prob"] = float(logit(s.max()))
     out["log_pixel_std"] = float(np.log1p(row["pixelStd"]))
+    out["instrument_best"] = float(logit(s[classes["image"]["instrument"]].max()))  # round 5
     # Ablation only (round 4): the ImageNet mass of the label the head names; a label without ImageNet classes
     # takes the instrument mass.
     cols = (by_label or label_classes())["image"].get(row["topLabel"])
@@ -183,10 +207,9 @@ def ablation_features(rows, classes):
     """Round-3 candidate features (class scores the served model does not read), into each row's features.
 
     Image: logit of the summed probability per ImageNet superclass (IMAGENET_GROUPS, screens and print, the rest),
-    logit of the best instrument class, log(1 + rank of the best instrument class among the 1000), the log ratio of
-    the best instrument to the best other class, entropy at temperature 4. Audio: logit of the window-mean score of
-    each AUDIO_CONFUSERS class, and the logit margin of the best music class (instrument, music, singing) over the
-    best other class (window mean, and loudest window)."""
+    log(1 + rank of the best instrument class among the 1000), the log ratio of the best instrument to the best other
+    class, entropy at temperature 4. Audio: logit of the window-mean score of each AUDIO_CONFUSERS class. (Round 3's
+    best instrument class and music-vs-other margin are served since round 5: features().)"""
     labels = [line.rstrip("\n") for line in open(os.path.join(SHARED, "weights", "imagenet_labels.txt")) if line.strip()]
     inst = np.array(classes["image"]["instrument"])
     groups = {g: np.arange(a, b) for g, (a, b) in IMAGENET_GROUPS.items()}
@@ -196,9 +219,6 @@ def ablation_features(rows, classes):
     with open(os.path.join(SHARED, "weights", "yamnet_class_map.csv"), newline="") as f:
         names = [row["display_name"] for row in csv.DictReader(f)]
     confusers = {k: names.index(v) for k, v in AUDIO_CONFUSERS.items()}
-    music = np.array(sorted(set(classes["audio"]["instrument"]) | set(classes["audio"]["music"])
-                            | set(classes["audio"]["singing"])))
-    non_music = np.setdiff1d(np.arange(len(names)), music)
     for r in rows:
         f = r["features"]
         if r["modality"] == "image":
@@ -206,7 +226,6 @@ def ablation_features(rows, classes):
             for g, cols in groups.items():
                 f[f"imagenet_{g}_sum"] = float(logit(p[cols].sum()))
             f["imagenet_rest_sum"] = float(logit(max(0.0, 1 - p[known].sum() - p[0])))
-            f["instrument_best"] = float(logit(p[inst].max()))
             f["instrument_rank"] = float(np.log1p(np.flatnonzero(np.isin(np.argsort(-p), inst))[0]))
             f["instrument_margin"] = float(np.log(p[inst].max() + 1e-6) - np.log(p[others].max() + 1e-6))
             q = np.exp(np.log(np.clip(p, 1e-8, 1)) / 4)
@@ -216,8 +235,6 @@ def ablation_features(rows, classes):
             mean, mx = np.asarray(r["scoresMean"]), np.asarray(r["scoresMax"])
             for k, i in confusers.items():
                 f[f"class_{k}_mean"] = float(logit(mean[i]))
-            f["music_margin_mean"] = float(logit(mean[music].max()) - logit(mean[non_music].max()))
-            f["music_margin_max"] = float(logit(mx[music].max()) - logit(mx[non_music].max()))
 
 
 def rule(row):
@@ -227,10 +244,52 @@ def rule(row):
             return "silence"
         if row["levelDbfs"] < r["minLevelDbfs"]:
             return "silence"
+        if row["mainsRatio"] >= r["maxMainsRatio"]:
+            return "mains hum"
         return None
     if min(row["width"], row["height"]) < r["minSide"] or row["pixelStd"] < r["minPixelStd"]:
         return "no instrument recognised"
     return None
+
+
+def probe_fit(rows, idx, name):
+    """The probe `name` (PROBES) fitted on the in-scope items of rows[idx]: (scaler, logistic model)."""
+    spec = PROBES[name]
+    idx = [i for i in idx if spec["in_scope"](rows[i])]
+    E = np.array([rows[i][spec["input"]] for i in idx], dtype=np.float64)
+    y = np.array([rows[i]["positive"] for i in idx])
+    scaler = StandardScaler().fit(E)
+    return scaler, LogisticRegression(C=spec["C"], class_weight="balanced", max_iter=5000).fit(scaler.transform(E), y)
+
+
+def probe_values(fitted, rows, idx, name):
+    """The probe's feature for rows[idx]: the logit of its probability (clipped as every logit feature)."""
+    scaler, model = fitted
+    E = np.array([rows[i][PROBES[name]["input"]] for i in idx], dtype=np.float64)
+    return logit(model.predict_proba(scaler.transform(E))[:, 1])
+
+
+def probe_columns(rows, names, tr, te, groups):
+    """Columns of the probe features in names (stacked): out-of-fold over groups for rows[tr] (GroupKFold), from a
+    probe fitted on all of rows[tr] for rows[te]. Returns (train columns, test columns)."""
+    probes = [n for n in names if n in PROBES]
+    a, b = np.zeros((len(tr), len(probes))), np.zeros((len(te), len(probes)))
+    for k, name in enumerate(probes):
+        for fit_idx, out_idx in GroupKFold(n_splits=FOLDS).split(tr, groups=groups[tr]):
+            a[out_idx, k] = probe_values(probe_fit(rows, tr[fit_idx], name), rows, tr[out_idx], name)
+        if len(te):
+            b[:, k] = probe_values(probe_fit(rows, tr, name), rows, te, name)
+    return a, b
+
+
+def plain(names):
+    """The feature names read from each row's features (not the probes, which are computed per fit)."""
+    return [n for n in names if n not in PROBES]
+
+
+def ordered(names):
+    """A model's column order: the plain features, then the probes (probe_columns' order)."""
+    return plain(names) + [n for n in names if n in PROBES]
 
 
 def fit(X, y, E=None, k=None, C=1.0):
@@ -331,17 +390,23 @@ def evaluate(rows, names, seed=SEED, embedding=None, k=None, group=lambda r: r["
     C: "select" (the served rule: chosen per outer fold on its inner folds, select_c), a number, or "gbm".
     Returns (scores, decisions, thresholds, Cs) with one threshold and C per outer fold.
     """
+    names = ordered(names)
     y = np.array([r["positive"] for r in rows])
     groups = np.array([group(r) for r in rows])
     ruled = np.array([r["rule"] is not None for r in rows])
-    X = np.array([[r["features"][n] for n in names] for r in rows])
+    X0 = np.array([[r["features"][n] for n in plain(names)] for r in rows])
     E = np.array([r[embedding] for r in rows], dtype=np.float64) if embedding else None
     score = np.zeros(len(rows))
     present = np.zeros(len(rows), dtype=bool)
     thresholds, cs = [], []
     outer = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
-    for tr, te in outer.split(X, y, groups):
+    for tr, te in outer.split(X0, y, groups):
         tr = tr[~ruled[tr]]
+        # Stacked probe columns: out-of-fold on the training groups, fitted on them for the held-out ones.
+        a, b = probe_columns(rows, names, tr, te, groups)
+        X = np.zeros((len(rows), len(names)))
+        X[:, :X0.shape[1]] = X0
+        X[tr, X0.shape[1]:], X[te, X0.shape[1]:] = a, b
         if C == "select":
             c, t, _ = select_c(X[tr], y[tr], groups[tr], seed + 1, target, take(E, tr), k)
         else:
@@ -418,7 +483,7 @@ def main():
                  f"{manifest['version']}: run scripts/presence/extract.ts first (it re-extracts those)")
 
     card = {
-        "format": "amodal-presence/2",
+        "format": "amodal-presence/3",
         "version": "",
         "jointVersion": manifest["version"],
         "classes": classes,
@@ -462,20 +527,30 @@ def main():
         levers = {}
         levers["round 2's fit (C = 1)"] = evaluate(sub, names, C=1.0)
         levers["without top_score (head-independent)"] = (None, present_nt, None, None)
+        levers["plus a probe of all items on the joint vector (stacked)"] = evaluate(sub, names + ["joint_probe"])
         if modality == "audio":
+            no_hum_rule = [{**r, "rule": None if r["rule"] == "mains hum" else r["rule"]} for r in sub]
+            levers["round 3's rule (no mains-hum rule, no music margin)"] = evaluate(
+                no_hum_rule, [n for n in names if not n.startswith("music_margin_")])
+            levers["without the mains-hum rule"] = evaluate(no_hum_rule, names)
             levers["round 1 features (without mains_hum)"] = evaluate(sub, [n for n in names if n != "mains_hum"])
             levers["plus confuser classes (Speech, Hum, Buzz, Clicking, Tick, Bird, Animal)"] = evaluate(
                 sub, names + [f"class_{k}_mean" for k in AUDIO_CONFUSERS])
-            levers["plus music-vs-other margin (mean, loudest window)"] = evaluate(
-                sub, names + ["music_margin_mean", "music_margin_max"])
+            levers["without the music-vs-other margin"] = evaluate(
+                sub, [n for n in names if not n.startswith("music_margin_")])
         else:
+            levers["round 3's rule (no drawing probe, no best instrument class)"] = evaluate(
+                sub, [n for n in names if n not in ("drawing_probe", "instrument_best")])
+            levers["without the drawing probe"] = evaluate(sub, [n for n in names if n != "drawing_probe"])
+            levers["drawing probe on the MobileNetV2 embedding instead of the joint vector"] = evaluate(
+                sub, [n for n in names if n != "drawing_probe"] + ["drawing_probe_embedding"])
             levers["plus ImageNet superclass masses"] = evaluate(
                 sub, names + [f"imagenet_{g}_sum" for g in [*IMAGENET_GROUPS, "screens", "rest"]])
             levers["plus label-consistent evidence (ImageNet mass of the head's label, whether it has one)"] = evaluate(
                 sub, names + LABEL_FEATURES)
             levers["without top_score, plus superclass masses"] = evaluate(
                 sub, other + [f"imagenet_{g}_sum" for g in [*IMAGENET_GROUPS, "screens", "rest"]])
-            levers["plus best instrument class"] = evaluate(sub, names + ["instrument_best"])
+            levers["without the best instrument class"] = evaluate(sub, [n for n in names if n != "instrument_best"])
             levers["plus best instrument class's rank"] = evaluate(sub, names + ["instrument_rank"])
             levers["plus instrument-vs-other margin"] = evaluate(sub, names + ["instrument_margin"])
             levers["plus entropy at temperature 4"] = evaluate(sub, names + ["entropy_t4"])
@@ -516,11 +591,29 @@ def main():
 
         # Served model: all rule-passed items; threshold from group-wise out-of-fold scores.
         keep = [r for r in sub if r["rule"] is None]
-        X = np.array([[r["features"][n] for n in names] for r in keep])
+        names = ordered(names)
         y = np.array([r["positive"] for r in keep])
         g = np.array([r["group"] for r in keep])
+        everything = np.arange(len(keep))
+        stacked, _ = probe_columns(keep, names, everything, everything[:0], g)
+        X = np.hstack([np.array([[r["features"][n] for n in plain(names)] for r in keep]), stacked])
         c, threshold, _ = select_c(X, y, g, SEED + 1)
         scaler, model, _ = fit(X, y, C=c)
+        probes = {}
+        for name in (n for n in names if n in PROBES):
+            probe_scaler, probe_model = probe_fit(keep, everything, name)
+            probes[name] = {
+                "input": PROBES[name]["input"],
+                "trainedOn": PROBES[name]["scope"],
+                "mean": [round(float(v), 6) for v in probe_scaler.mean_],
+                "scale": [round(float(v), 6) for v in probe_scaler.scale_],
+                "coef": [round(float(v), 6) for v in probe_model.coef_[0]],
+                "intercept": round(float(probe_model.intercept_[0]), 6),
+            }
+            # What the service computes for each item (the served probe), for the parity fixture.
+            values = probe_values((probe_scaler, probe_model), sub, range(len(sub)), name)
+            for r, v in zip(sub, values):
+                r["features"][name] = float(v)
         card[modality] = {
             "features": names,
             "mean": [round(float(v), 6) for v in scaler.mean_],
@@ -528,6 +621,7 @@ def main():
             "coef": [round(float(v), 6) for v in model.coef_[0]],
             "intercept": round(float(model.intercept_[0]), 6),
             "threshold": round(threshold, 6),
+            **({"probes": probes} if probes else {}),
         }
         m["training"] = {
             "C": c, "items": len(sub), "instrumentItems": int(sum(r["positive"] for r in sub)),
@@ -608,6 +702,8 @@ def write_fixture(rows, card, path):
             z = model["intercept"] + float(np.dot(model["coef"], (x - model["mean"]) / np.array(model["scale"])))
             keep = {k: r[k] for k in ("id", "modality", "topScore", "scoresMean", "scoresMax", "scores", "levelDbfs",
                                       "mainsRatio", "logKurtosis", "pixelStd", "whiteFraction") if k in r}
+            if model.get("probes"):
+                keep["joint"] = r["joint"]
             features = {n: r["features"][n] for n in model["features"]}
             picked.append({**keep, "features": features, "probability": 1 / (1 + np.exp(-z))})
     with open(path, "w") as f:

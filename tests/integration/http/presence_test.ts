@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeWav } from "../../../lib/media/encode_wav.ts";
 import { encodeImage } from "../../lib/media/_images.ts";
+import { iconSvg, loadIconSet, renderPng } from "../../../scripts/data/drawings.ts";
 import { post, serverTest, SHARED, startTestService } from "./_service.ts";
 
 const RATE = 16000;
@@ -18,6 +19,20 @@ function whiteNoise(seconds: number, rms: number): Float32Array {
     for (let k = 0; k < 12; k++) s += uniform();
     return rms * s;
   });
+}
+
+/** 60 Hz mains hum: 5 harmonics falling as 1/h, over a faint noise floor. */
+function mainsHum(seconds: number): Float32Array {
+  const floor = whiteNoise(seconds, 0.001);
+  return floor.map((v, i) => {
+    for (let h = 1; h <= 5; h++) v += 0.05 * Math.sin(2 * Math.PI * h * 60 * i / RATE) / h;
+    return v;
+  });
+}
+
+/** An Iconify icon rendered as the dataset renders drawings. */
+async function icon(prefix: string, name: string): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await renderPng(iconSvg(await loadIconSet(prefix), name)!));
 }
 
 async function rgb(width: number, height: number, value: (i: number) => number): Promise<Uint8Array<ArrayBuffer>> {
@@ -38,6 +53,7 @@ Deno.test("POST /v1/classify says 'no instrument' when there is none", serverTes
     { name: "1 s of digital silence", body: () => encodeWav(new Float32Array(RATE), RATE), reason: "silence" },
     { name: "a 10 ms clip", body: () => encodeWav(whiteNoise(1, 0.3).subarray(0, 160), RATE), reason: "silence" },
     { name: "2 s of white noise", body: () => encodeWav(whiteNoise(2, 0.1), RATE), reason: "no instrument recognised" },
+    { name: "2 s of mains hum", body: () => encodeWav(mainsHum(2), RATE), reason: "no instrument recognised" },
     { name: "a 1x1 image", body: () => rgb(1, 1, () => 200), reason: "no instrument recognised" },
     { name: "a plain white image", body: () => rgb(320, 240, () => 255), reason: "no instrument recognised" },
     { name: "random pixels", body: () => rgb(256, 256, random), reason: "no instrument recognised" },
@@ -64,6 +80,20 @@ Deno.test("POST /v1/classify says 'no instrument' when there is none", serverTes
         const instrument = res.json.instrument as { score: number; threshold: number };
         assert.ok(instrument.score >= instrument.threshold);
         assert.equal(res.json.reason, undefined);
+      }
+    });
+
+    // Icons the nested evaluation also held out (reports/presence/heldout.csv): emoji of other things say "no
+    // instrument", emoji of instruments keep their label.
+    await t.step("a cat and a pizza emoji say 'no instrument'; a guitar and a banjo emoji do not", async () => {
+      for (const [prefix, name] of [["noto-v1", "cat"], ["fluent-emoji-flat", "pizza"]]) {
+        const res = await post(classify, await icon(prefix!, name!));
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        assert.equal(res.json.label, null, `${prefix}:${name}: ${JSON.stringify(res.json)}`);
+      }
+      for (const [prefix, name] of [["twemoji", "guitar"], ["noto", "banjo"]]) {
+        const res = await post(classify, await icon(prefix!, name!));
+        assert.equal(res.json.label, name, `${prefix}:${name}: ${JSON.stringify(res.json)}`);
       }
     });
 

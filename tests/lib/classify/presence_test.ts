@@ -16,11 +16,14 @@ const RATE = 16000;
 /** A small hand-made card: instrument_max alone decides (positive weight), threshold 0.5. */
 function card(): PresenceCard {
   return {
-    format: "amodal-presence/2",
+    format: "amodal-presence/3",
     version: "test",
     jointVersion: "test",
     classes: { audio: { instrument: [0, 1] }, image: { instrument: [2] } },
-    rules: { audio: { minSeconds: 0.1, minLevelDbfs: -60 }, image: { minSide: 16, minPixelStd: 2 } },
+    rules: {
+      audio: { minSeconds: 0.1, minLevelDbfs: -60, maxMainsRatio: 0.8 },
+      image: { minSide: 16, minPixelStd: 2 },
+    },
     audio: { features: ["instrument_max"], mean: [0], scale: [1], coef: [1], intercept: 0, threshold: 0.5 },
     image: { features: ["instrument_sum"], mean: [0], scale: [1], coef: [1], intercept: 0, threshold: 0.5 },
   };
@@ -38,6 +41,15 @@ function scores(n: number, set: Record<number, number>): Float32Array {
   const out = new Float32Array(n);
   for (const [i, v] of Object.entries(set)) out[Number(i)] = v;
   return out;
+}
+
+/** Mains hum: 5 harmonics of `mains` Hz, falling as 1/h. */
+function hum(mains: number, seconds: number, amplitude: number): Float32Array {
+  return Float32Array.from({ length: seconds * RATE }, (_, i) => {
+    let v = 0;
+    for (let h = 1; h <= 5; h++) v += Math.sin(2 * Math.PI * h * mains * i / RATE) / h;
+    return amplitude * v;
+  });
 }
 
 function pixels(value: (i: number) => number): Uint8Array {
@@ -93,6 +105,7 @@ Deno.test("Presence.decide() applies the hard rules before the model", async (t)
     { name: "10 ms clip", samples: noise(0.01, 0.5), reason: "silence", rule: /shorter than 0.1 s/ },
     { name: "digital silence", samples: new Float32Array(RATE), reason: "silence", rule: /level below -60 dBFS/ },
     { name: "-80 dBFS noise", samples: noise(1, 1e-4), reason: "silence", rule: /level below/ },
+    { name: "50 Hz mains hum", samples: hum(50, 2, 0.05), reason: "no instrument recognised", rule: /mains hum/ },
   ];
   for (const c of cases) {
     await t.step(c.name, () => {
@@ -141,13 +154,45 @@ Deno.test("Presence.decide() thresholds the model's probability", () => {
 });
 
 Deno.test("Presence rejects a malformed card", () => {
-  assert.throws(() => new Presence({ ...card(), format: "other" as "amodal-presence/2" }), TypeError);
+  assert.throws(() => new Presence({ ...card(), format: "other" as "amodal-presence/3" }), TypeError);
   const bad = card();
   bad.audio.coef = [];
   assert.throws(() => new Presence(bad), /equally long/);
   const unknown = card();
   unknown.image.features = ["brightness"];
   assert.throws(() => new Presence(unknown), /does not compute: brightness/);
+  // The margin needs the instrument, music and singing groups; this card has only the first.
+  const margin = card();
+  margin.audio.features = ["music_margin_mean"];
+  assert.throws(() => new Presence(margin), /does not compute: music_margin_mean/);
+  const probe = withProbe();
+  probe.image.probes!.drawing_probe!.scale = [1];
+  assert.throws(() => new Presence(probe), /probe drawing_probe needs/);
+});
+
+/** card() whose image model reads one probe of a 2-d joint vector: logit = 2 z0 - 1. */
+function withProbe(): PresenceCard {
+  const c = card();
+  c.image.features = ["drawing_probe"];
+  c.image.probes = { drawing_probe: { input: "joint", mean: [0, 0], scale: [1, 1], coef: [2, 0], intercept: -1 } };
+  return c;
+}
+
+Deno.test("Presence.decide() reads a probe of the joint vector", () => {
+  const presence = new Presence(withProbe());
+  const image = {
+    modality: "image" as const,
+    width: 64,
+    height: 64,
+    pixels: pixels((i) => i % 251),
+    scores: scores(5, {}),
+  };
+  const yes = presence.decide({ ...image, joint: Float32Array.of(1, 5) }, 0.5);
+  assert.ok(Math.abs(yes.score - 1 / (1 + Math.exp(-1))) < 1e-6, `${yes.score}`); // probe logit 1, weight 1
+  assert.equal(yes.present, true);
+  const no = presence.decide({ ...image, joint: Float32Array.of(-1, 5) }, 0.5);
+  assert.deepEqual([no.present, no.reason], [false, "no instrument recognised"]);
+  assert.throws(() => presence.decide(image, 0.5), /needs a 2-d joint vector/);
 });
 
 Deno.test("loadPresence() warns when the card was trained with another joint space", async () => {
@@ -200,8 +245,10 @@ Deno.test("presenceFeatures() and presenceProbability() match scripts/presence/t
         height: 224,
         pixels: pixels(() => 0),
         scores: Float32Array.from(item.scores),
+        joint: Float32Array.from(item.joint),
       };
-    const features = presenceFeatures(presence.card.classes, evidence, item.topScore);
+    const model = presence.card[item.modality as "audio" | "image"];
+    const features = presenceFeatures(presence.card.classes, evidence, item.topScore, model.probes);
     // Signal features come from the samples and pixels, which the fixture does not carry: take Python's
     // (they are computed by this module during extraction; the unit tests above cover them).
     features.level_dbfs = item.features.level_dbfs;
