@@ -26,6 +26,7 @@ import { mainsHumRatio, pixelStd, signalLevelDbfs } from "../../lib/classify/pre
 import { DRAWING_ALLOWLIST, ICON_SETS } from "../dataset/drawing_allowlist.ts";
 import { type IconifyJson, iconSvg, loadIconSet, renderPng } from "../data/drawings.ts";
 import { createRandom } from "../shared/random.ts";
+import { PRESENCE_ICON_SETS } from "./extra_icons.ts";
 import { generatedAudio, generatedImages } from "./generated.ts";
 
 /** One item to extract. */
@@ -354,9 +355,10 @@ async function icons(): Promise<Item[]> {
       bytes: () => renderPng(svg),
     });
   };
-  for (const { prefix } of ICON_SETS) {
+  const iconSets = [...ICON_SETS.map((s) => ({ ...s, objectSuffix: "" })), ...PRESENCE_ICON_SETS];
+  for (const { prefix, objectSuffix } of iconSets) {
     const iconSet = await set(prefix);
-    const have = OBJECT_ICONS.filter((name) => iconSvg(iconSet, name));
+    const have = OBJECT_ICONS.map((name) => name + objectSuffix).filter((name) => iconSvg(iconSet, name));
     for (const name of createRandom(`presence:icons:${prefix}`).shuffle(have).slice(0, ICONS_PER_SET)) {
       await add(prefix, name, "none", "icon");
     }
@@ -366,6 +368,12 @@ async function icons(): Promise<Item[]> {
     for (const id of ids) {
       const [prefix, name] = id.split(":") as [string, string];
       if (ICON_SETS.some((s) => s.prefix === prefix)) await add(prefix, name, label, label);
+    }
+  }
+  // And the presence stage's own sets' drawings, which the joint model never saw.
+  for (const { prefix, drawings } of PRESENCE_ICON_SETS) {
+    for (const [label, names] of Object.entries(drawings)) {
+      for (const name of names) await add(prefix, name, label, label);
     }
   }
   return items;

@@ -15,12 +15,14 @@ Deno.test({
 import presence_section
 metrics = json.load(open("reports/presence/metrics.json"))
 lines = presence_section.write(metrics, ${JSON.stringify(dir)}, "reports/presence/tradeoff.png")
-print(json.dumps({"lines": lines, "levers": {m: list(metrics[m]["ablations"]) for m in ("audio", "image")}}))
-`) as { lines: string[]; levers: Record<string, string[]> };
+print(json.dumps({"lines": lines, "levers": {m: list(metrics[m]["ablations"]) for m in ("audio", "image")},
+                  "items": {m: metrics[m]["instrumentItems"] for m in ("audio", "image")}}))
+`) as { lines: string[]; levers: Record<string, string[]>; items: Record<string, number> };
       const text = out.lines.join("\n");
       assert.match(out.lines[0]!, /^## Presence/);
-      assert.match(text, /\| audio \| \d+\.\d % \(500\)/);
-      assert.match(text, /\| image \| \d+\.\d % \(653\)/);
+      for (const modality of ["audio", "image"]) {
+        assert.match(text, new RegExp(`\\| ${modality} \\| \\d+\\.\\d % \\(${out.items[modality]}\\)`));
+      }
       assert.match(text, /!\[presence trade-off\]\(presence_tradeoff\.png\)/);
       for (const lever of [...out.levers.audio!, ...out.levers.image!]) assert.ok(text.includes(`| ${lever} |`), lever);
       assert.ok((await Deno.stat(`${dir}/presence_tradeoff.png`)).size > 10_000);
