@@ -8,8 +8,9 @@
  * Order of the decision, per modality:
  * 1. hard rules, which need no model: audio shorter than `rules.audio.minSeconds`
  *    or whose loudest 0.1 s block is below `rules.audio.minLevelDbfs` is
- *    "silence"; audio with at least `rules.audio.maxMainsRatio` of its energy on a
- *    50/60 Hz mains comb is hum, "no instrument recognised"; an image whose short side is below `rules.image.minSide` pixels
+ *    "silence"; audio with at least `rules.audio.maxMainsRatio` of its energy on
+ *    a 50/60 Hz mains comb is hum, "no instrument recognised"; an image whose
+ *    short side is below `rules.image.minSide` pixels
  *    or whose decoded pixels are flat (standard deviation below
  *    `rules.image.minPixelStd`, 0..255) is "no instrument recognised";
  * 2. otherwise the logistic model's probability that an instrument is present;
