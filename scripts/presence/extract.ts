@@ -22,7 +22,7 @@ import { createSession } from "../../lib/backend/onnx.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { loadJointSpace } from "../../lib/joint/joint_space.ts";
 import { encodeFile } from "../../lib/pipeline.ts";
-import { mainsHumRatio, pixelStd, signalLevelDbfs } from "../../lib/classify/presence.ts";
+import { audioSignal, pixelStd } from "../../lib/classify/presence.ts";
 import { DRAWING_ALLOWLIST, ICON_SETS } from "../dataset/drawing_allowlist.ts";
 import { type IconifyJson, iconSvg, loadIconSet, renderPng } from "../data/drawings.ts";
 import { createRandom } from "../shared/random.ts";
@@ -439,8 +439,7 @@ async function main() {
         const { samples, sampleRate } = media.audio;
         record = {
           seconds: samples.length / sampleRate,
-          levelDbfs: signalLevelDbfs(samples),
-          mainsRatio: mainsHumRatio(samples),
+          ...audioSignal(samples),
           logKurtosis: logKurtosis(samples),
           scoresMean: round(outputs.mean.scores!),
           scoresMax: round(outputs.max.scores!),
