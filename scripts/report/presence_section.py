@@ -2,8 +2,9 @@
 breakdown and the levers tried, from reports/presence/metrics.json (written by scripts/presence/train.py). No
 recomputation.
 
-report.py includes it in report.md; alone it writes the section for an existing report folder:
-  presence_section.py METRICS.json OUT_DIR   -> OUT_DIR/presence.md, OUT_DIR/presence_tradeoff.png
+report.py includes it in report.md; alone it redraws the section of an existing report folder:
+  presence_section.py METRICS.json OUT_DIR   -> OUT_DIR/report.md's presence section (OUT_DIR/presence.md when there
+                                                is no report.md), OUT_DIR/presence_tradeoff.png
 """
 
 import json
@@ -66,14 +67,34 @@ def write(metrics, out, figure=None):
     return L
 
 
+def splice(report, lines):
+    """report (report.md's text) with its presence section replaced by lines, keeping the section's number; the
+    section runs to the next "## " heading. Appended, numbered after the last section, when there is none."""
+    L = report.split("\n")
+    title = lines[0][3:]  # 'Presence: "no instrument"'
+    at = next((i for i, line in enumerate(L) if line.startswith("## ") and line.endswith(title)), None)
+    if at is None:
+        n = 1 + max([int(x[3:].split(".")[0]) for x in L if x[:3] == "## " and x[3:4].isdigit()], default=0)
+        return "\n".join(L + [f"## {n}. {title}"] + lines[1:])
+    end = next((i for i in range(at + 1, len(L)) if L[i].startswith("## ")), len(L))
+    return "\n".join(L[:at] + [L[at]] + lines[1:] + L[end:])
+
+
 def main():
     metrics_path, out = sys.argv[1], sys.argv[2]
     with open(metrics_path) as f:
         metrics = json.load(f)
     lines = write(metrics, out, os.path.join(os.path.dirname(metrics_path), "tradeoff.png"))
-    with open(os.path.join(out, "presence.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print(f"presence section: wrote {os.path.join(out, 'presence.md')} and {FIGURE}")
+    report = os.path.join(out, "report.md")
+    if os.path.exists(report):
+        with open(report) as f:
+            text = splice(f.read(), lines)
+        target = report
+    else:
+        text, target = "\n".join(lines) + "\n", os.path.join(out, "presence.md")
+    with open(target, "w") as f:
+        f.write(text)
+    print(f"presence section: wrote {target} and {FIGURE}")
 
 
 if __name__ == "__main__":

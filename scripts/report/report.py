@@ -358,9 +358,8 @@ def main():
     if not cfg.get("smoke") and os.path.exists(os.path.join(presence_dir, "metrics.json")):
         with open(os.path.join(presence_dir, "metrics.json")) as f:
             presence = json.load(f)
-        n = 1 + max(int(line[3:].split(".")[0]) for line in L if line[:3] == "## " and line[3:4].isdigit())
-        L += [f"## {n}." + line[2:] if line.startswith("## ") else line
-              for line in presence_section.write(presence, out, os.path.join(presence_dir, "tradeoff.png"))]
+        section = presence_section.write(presence, out, os.path.join(presence_dir, "tradeoff.png"))
+        L = presence_section.splice("\n".join(L), section).split("\n")  # numbered after the last section
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(L))
     # The README's headline block (scripts/report/main.ts copies it between its markers).

@@ -31,3 +31,26 @@ print(json.dumps({"lines": lines, "levers": {m: list(metrics[m]["ablations"]) fo
     }
   },
 });
+
+Deno.test({
+  name: "presence_section.splice() redraws the committed report's section in place, or appends it numbered",
+  ignore: !await pythonHas("numpy"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const out = await py(`
+import presence_section
+metrics = json.load(open("reports/presence/metrics.json"))
+lines = presence_section.write(metrics, ${JSON.stringify(dir)}, "reports/presence/tradeoff.png")
+report = open("reports/latest/report.md").read()
+head = report[:report.index("## 6. Presence")]
+print(json.dumps({"same": presence_section.splice(report, lines) == report,
+                  "appended": presence_section.splice(head.rstrip("\\n"), lines)}))
+`) as { same: boolean; appended: string };
+      assert.ok(out.same, "report.md's presence section is what metrics.json draws");
+      assert.match(out.appended, /\n## 6\. Presence: "no instrument"\n/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
