@@ -9,7 +9,9 @@
  * 1. hard rules, which need no model: audio shorter than `rules.audio.minSeconds`
  *    or whose loudest 0.1 s block is below `rules.audio.minLevelDbfs` is
  *    "silence"; audio with at least `rules.audio.maxMainsRatio` of its energy on
- *    a 50/60 Hz mains comb is hum, "no instrument recognised"; an image whose
+ *    a 50/60 Hz mains comb is hum, and audio with at least `rules.audio.maxClickRatio`
+ *    of it in isolated clicks is clicks, both "no instrument recognised"
+ *    (the measures are in `presence_signal.ts`); an image whose
  *    short side is below `rules.image.minSide` pixels
  *    or whose decoded pixels are flat (standard deviation below
  *    `rules.image.minPixelStd`, 0..255) is "no instrument recognised";
@@ -21,6 +23,7 @@
  * @module
  */
 import { join } from "node:path";
+import { type AudioSignal, audioSignal, pixelStd, SAMPLE_RATE } from "./presence_signal.ts";
 
 /** Why the service names no instrument. */
 export type AbstainReason = "silence" | "no instrument recognised";
@@ -65,10 +68,10 @@ export interface LinearProbe {
 /**
  * Card format this code reads. 2 (round 2 of issue 18) adds the audio feature `mains_hum`; 3
  * (round 5) the mains-hum rule, the probes and the features `music_margin_*` and
- * `instrument_best`. The bump, and the constructor's check of every feature name, make a
+ * `instrument_best`; 4 (round 6) the click rule (`rules.audio.maxClickRatio`). The bump, and the constructor's check of every feature name, make a
  * card/code mismatch fail at start-up rather than on the first request.
  */
-export const PRESENCE_FORMAT = "amodal-presence/3";
+export const PRESENCE_FORMAT = "amodal-presence/4";
 
 /** Feature names {@linkcode presenceFeatures} computes for a modality beside the per-group ones and the probes. */
 const FIXED_FEATURES = {
@@ -90,7 +93,7 @@ export interface PresenceCard {
   classes: { audio: Record<string, number[]>; image: Record<string, number[]> };
   /** Hard rules applied before the model. */
   rules: {
-    audio: { minSeconds: number; minLevelDbfs: number; maxMainsRatio: number };
+    audio: { minSeconds: number; minLevelDbfs: number; maxMainsRatio: number; maxClickRatio: number };
     image: { minSide: number; minPixelStd: number };
   };
   /** Logistic model per modality. */
@@ -144,130 +147,6 @@ export interface PresenceDecision {
   rule?: string;
 }
 
-/** Length of the blocks whose loudest RMS is the clip's level: a short note in a long quiet clip still counts. */
-const LEVEL_BLOCK_SECONDS = 0.1;
-/** Level of digital silence, instead of -Infinity, so features stay finite. */
-const LEVEL_FLOOR_DBFS = -120;
-const SAMPLE_RATE = 16000;
-
-/**
- * Loudest RMS over 0.1 s blocks of a clip, in dBFS (full-scale sine = -3 dB).
- *
- * @param samples Mono samples in [-1, 1] at 16 kHz.
- * @returns Level in dBFS, at least -120 (digital silence, or no samples).
- *
- * @example
- * ```ts
- * signalLevelDbfs(new Float32Array(16000)); // -120
- * ```
- */
-export function signalLevelDbfs(samples: Float32Array): number {
-  const block = Math.round(LEVEL_BLOCK_SECONDS * SAMPLE_RATE);
-  let loudest = 0;
-  for (let start = 0; start < samples.length; start += block) {
-    const end = Math.min(samples.length, start + block);
-    let sum = 0;
-    for (let i = start; i < end; i++) sum += samples[i]! * samples[i]!;
-    loudest = Math.max(loudest, sum / (end - start));
-  }
-  return loudest > 0 ? Math.max(LEVEL_FLOOR_DBFS, 10 * Math.log10(loudest)) : LEVEL_FLOOR_DBFS;
-}
-
-/**
- * Largest per-channel standard deviation of pixel values, 0..255; 0 for a
- * plain image of any colour.
- *
- * @param pixels RGB bytes, interleaved.
- * @returns The standard deviation.
- */
-export function pixelStd(pixels: Uint8Array): number {
-  const n = Math.floor(pixels.length / 3);
-  if (n === 0) return 0;
-  let largest = 0;
-  for (let c = 0; c < 3; c++) {
-    let sum = 0, sq = 0;
-    for (let i = c; i < 3 * n; i += 3) {
-      sum += pixels[i]!;
-      sq += pixels[i]! * pixels[i]!;
-    }
-    const mean = sum / n;
-    largest = Math.max(largest, Math.sqrt(Math.max(0, sq / n - mean * mean)));
-  }
-  return largest;
-}
-
-/** Analysed length of {@linkcode mainsHumRatio}: enough 1 s blocks for a steady hum, few enough to stay cheap. */
-const MAINS_BLOCKS = 5;
-const MAINS_HARMONICS = 12;
-
-/** Power of one frequency over a block (Goertzel), unnormalised. */
-function goertzel(samples: Float32Array, start: number, end: number, hz: number): number {
-  const c = 2 * Math.cos(2 * Math.PI * hz / SAMPLE_RATE);
-  let s1 = 0, s2 = 0;
-  for (let i = start; i < end; i++) {
-    const s0 = samples[i]! + c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return s1 * s1 + s2 * s2 - c * s1 * s2;
-}
-
-/**
- * Fraction of a clip's energy that sits exactly on a mains comb: for 50 and 60 Hz, the power at
- * the first 12 harmonics (Goertzel, 1 s blocks, so 1 Hz wide) over the blocks' total energy,
- * over up to five blocks, the larger of the two. Mains hum and buzz give nearly 1; noise about
- * 0.003; a tempered note only what leaks from its partials into the comb's 1 Hz bins. YAMNet
- * hears hum as "Music" and a bass note, so this is a signal feature it cannot give.
- *
- * @param samples Mono samples at 16 kHz.
- * @returns A fraction in [0, 1]; 0 for a clip with no energy.
- *
- * @example
- * ```ts
- * mainsHumRatio(Float32Array.from({ length: 16000 }, (_, i) => Math.sin(2 * Math.PI * 50 * i / 16000))); // ~1
- * ```
- */
-export function mainsHumRatio(samples: Float32Array): number {
-  const block = Math.min(samples.length, SAMPLE_RATE);
-  const blocks = block === 0 ? 0 : Math.min(MAINS_BLOCKS, Math.floor(samples.length / block));
-  let energy = 0;
-  for (let i = 0; i < blocks * block; i++) energy += samples[i]! * samples[i]!;
-  if (energy === 0) return 0;
-  let best = 0;
-  for (const mains of [50, 60]) {
-    let on = 0;
-    for (let b = 0; b < blocks; b++) {
-      for (let h = 1; h <= MAINS_HARMONICS; h++) on += goertzel(samples, b * block, (b + 1) * block, h * mains);
-    }
-    // A sinusoid exactly on a bin has Goertzel power (A N / 2)^2 and energy N A^2 / 2: divide by N / 2.
-    best = Math.max(best, on / (block / 2 * energy));
-  }
-  return Math.min(1, best);
-}
-
-/** The two signal measures of an audio clip the presence stage reads (its rules and its features). */
-export interface AudioSignal {
-  /** {@linkcode signalLevelDbfs} of the clip. */
-  levelDbfs: number;
-  /** {@linkcode mainsHumRatio} of the clip. */
-  mainsRatio: number;
-}
-
-/**
- * Measures a clip once for both the hard rules and the features (the hum comb costs ~5 ms on 5 s).
- *
- * @param samples Mono samples at 16 kHz.
- * @returns Its level and mains-hum ratio.
- *
- * @example
- * ```ts
- * audioSignal(new Float32Array(16000)); // { levelDbfs: -120, mainsRatio: 0 }
- * ```
- */
-export function audioSignal(samples: Float32Array): AudioSignal {
-  return { levelDbfs: signalLevelDbfs(samples), mainsRatio: mainsHumRatio(samples) };
-}
-
 /** log(p / (1 - p)) with p kept inside [1e-4, 1 - 1e-4], so saturated scores stay finite. */
 function logit(p: number): number {
   const q = Math.min(1 - 1e-4, Math.max(1e-4, p));
@@ -293,7 +172,7 @@ function sumOf(values: Float32Array, columns: readonly number[]): number {
  *
  * Audio: per class group of `classes.audio`, `<group>_mean` = logit of the
  * largest window-mean class score and `<group>_max` = logit of the largest
- * single-window class score; `level_dbfs`; `mains_hum` (logit of {@linkcode mainsHumRatio});
+ * single-window class score; `level_dbfs`; `mains_hum` (logit of `mainsHumRatio()`, presence_signal.ts);
  * `music_margin_mean` / `music_margin_max` = logit of the best class of the instrument, music
  * and singing groups minus logit of the best other class (window mean / single window);
  * `top_score` (logit). Image: per group of `classes.image`, `<group>_sum` = logit of the
@@ -461,8 +340,8 @@ export class Presence {
 
   #rule(evidence: PresenceEvidence, signal?: AudioSignal): { reason: AbstainReason; rule: string } | undefined {
     if (evidence.modality === "audio") {
-      const { levelDbfs, mainsRatio } = signal ?? audioSignal(evidence.samples);
-      const { minSeconds, minLevelDbfs, maxMainsRatio } = this.card.rules.audio;
+      const { levelDbfs, mainsRatio, clickRatio } = signal ?? audioSignal(evidence.samples);
+      const { minSeconds, minLevelDbfs, maxMainsRatio, maxClickRatio } = this.card.rules.audio;
       const seconds = evidence.samples.length / SAMPLE_RATE;
       if (seconds < minSeconds) return { reason: "silence", rule: `shorter than ${minSeconds} s` };
       if (levelDbfs < minLevelDbfs) {
@@ -470,6 +349,9 @@ export class Presence {
       }
       if (mainsRatio >= maxMainsRatio) {
         return { reason: "no instrument recognised", rule: "mains hum" };
+      }
+      if (clickRatio >= maxClickRatio) {
+        return { reason: "no instrument recognised", rule: "clicks" };
       }
       return undefined;
     }

@@ -22,7 +22,7 @@ import { createSession } from "../../lib/backend/onnx.ts";
 import { ensureEncoders } from "../../lib/weights/ensure_encoders.ts";
 import { loadJointSpace } from "../../lib/joint/joint_space.ts";
 import { encodeFile } from "../../lib/pipeline.ts";
-import { audioSignal, pixelStd } from "../../lib/classify/presence.ts";
+import { audioSignal, pixelStd } from "../../lib/classify/presence_signal.ts";
 import { DRAWING_ALLOWLIST, ICON_SETS } from "../dataset/drawing_allowlist.ts";
 import { type IconifyJson, iconSvg, loadIconSet, renderPng } from "../data/drawings.ts";
 import { createRandom } from "../shared/random.ts";
@@ -254,9 +254,9 @@ const ICONS_PER_SET = 28;
  * Version of an evidence record. 2: adds the encoder embedding pooled by mean (`embedding`, and
  * `embeddingMax` for audio) and the translated 128-d joint vector (`joint`); 3: audio `mainsRatio` and
  * `logKurtosis` (lib/classify/presence.ts); 4: `mainsRatio` as a fraction of the energy; 5: image
- * `whiteFraction`; 6: `jointVersion`, the joint model whose head gave `topScore`.
+ * `whiteFraction`; 6: `jointVersion`, the joint model whose head gave `topScore`; 7: audio `clickRatio`.
  */
-const RECORD_FORMAT = 6;
+const RECORD_FORMAT = 7;
 
 /**
  * Natural log of the samples' kurtosis (mean x^4 over squared mean x^2): 1.1 for Gaussian noise,

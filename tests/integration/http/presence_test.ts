@@ -30,6 +30,15 @@ function mainsHum(seconds: number): Float32Array {
   });
 }
 
+/** A relay ticking 4 times a second: sub-millisecond clicks over a faint noise floor. */
+function ticking(seconds: number): Float32Array {
+  const out = whiteNoise(seconds, 0.001);
+  for (let at = RATE / 8; at < out.length; at += RATE / 4) {
+    for (let k = 0; k < 30; k++) out[at + k] = out[at + k]! + 0.5 * Math.exp(-k / 4) * (k % 2 ? -1 : 1);
+  }
+  return out;
+}
+
 /** An Iconify icon rendered as the dataset renders drawings. */
 async function icon(prefix: string, name: string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await renderPng(iconSvg(await loadIconSet(prefix), name)!));
@@ -49,11 +58,23 @@ Deno.test("POST /v1/classify says 'no instrument' when there is none", serverTes
     name: string;
     body: () => Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>>;
     reason: string;
+    rule?: string;
   }[] = [
     { name: "1 s of digital silence", body: () => encodeWav(new Float32Array(RATE), RATE), reason: "silence" },
     { name: "a 10 ms clip", body: () => encodeWav(whiteNoise(1, 0.3).subarray(0, 160), RATE), reason: "silence" },
     { name: "2 s of white noise", body: () => encodeWav(whiteNoise(2, 0.1), RATE), reason: "no instrument recognised" },
-    { name: "2 s of mains hum", body: () => encodeWav(mainsHum(2), RATE), reason: "no instrument recognised" },
+    {
+      name: "2 s of mains hum",
+      body: () => encodeWav(mainsHum(2), RATE),
+      reason: "no instrument recognised",
+      rule: "mains hum",
+    },
+    {
+      name: "3 s of a ticking relay",
+      body: () => encodeWav(ticking(3), RATE),
+      reason: "no instrument recognised",
+      rule: "clicks",
+    },
     { name: "a 1x1 image", body: () => rgb(1, 1, () => 200), reason: "no instrument recognised" },
     { name: "a plain white image", body: () => rgb(320, 240, () => 255), reason: "no instrument recognised" },
     { name: "random pixels", body: () => rgb(256, 256, random), reason: "no instrument recognised" },
@@ -66,8 +87,9 @@ Deno.test("POST /v1/classify says 'no instrument' when there is none", serverTes
         assert.equal(res.json.label, null, JSON.stringify(res.json));
         assert.equal(res.json.score, null);
         assert.equal(res.json.reason, c.reason);
-        const instrument = res.json.instrument as { score: number; threshold: number };
+        const instrument = res.json.instrument as { score: number; threshold: number; rule?: string };
         assert.ok(instrument.score < instrument.threshold, JSON.stringify(instrument));
+        if (c.rule) assert.equal(instrument.rule, c.rule);
         assert.equal((res.json.scores as unknown[]).length, 18);
       });
     }

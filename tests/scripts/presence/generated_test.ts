@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { generatedAudio } from "../../../scripts/presence/generated.ts";
 import { decodeWav } from "../../../lib/media/wav.ts";
-import { mainsHumRatio, signalLevelDbfs } from "../../../lib/classify/presence.ts";
+import { clickRatio, mainsHumRatio, signalLevelDbfs } from "../../../lib/classify/presence_signal.ts";
 
 Deno.test("generatedAudio() gives unique ids and every round-2 category", () => {
   const items = generatedAudio();
@@ -17,13 +17,18 @@ Deno.test("generatedAudio() gives unique ids and every round-2 category", () => 
   for (const [group, categories] of byGroup) assert.equal(categories.size, 1, group);
 });
 
-Deno.test("generatedAudio() hum sits on the mains comb; clicks and speech-like noise do not", async () => {
+Deno.test("generatedAudio() hum sits on the mains comb, clicks are isolated clicks, neither is the other", async () => {
   const items = generatedAudio();
   for (const item of items.filter((i) => ["hum", "clicks", "speech_noise"].includes(i.category))) {
     const samples = decodeWav(await item.bytes()).channels[0]!;
     const ratio = mainsHumRatio(samples);
     if (item.category === "hum") assert.ok(ratio > 0.9, `${item.id}: ${ratio}`);
     else assert.ok(ratio < 0.2, `${item.id}: ${ratio}`);
+    const clicks = clickRatio(samples);
+    // 50 random clicks a second come within 30 ms of each other too often to count as isolated.
+    if (item.category === "clicks" && !item.id.includes("/clicks50/")) {
+      assert.ok(clicks >= 0.2, `${item.id}: ${clicks}`);
+    } else if (item.category !== "clicks") assert.equal(clicks, 0, item.id);
     // Every one is audible: the level rule ("silence") must not be what decides them.
     assert.ok(signalLevelDbfs(samples) > -60, `${item.id}: ${signalLevelDbfs(samples)} dBFS`);
   }
