@@ -119,7 +119,7 @@ const CLICK_FRAME = 16;
  */
 const CLICK_NEAR = 2;
 const CLICK_FAR = 30;
-/** How much louder than everything 2..15 ms around it a frame must be to count as an isolated click (10 dB). */
+/** How much more energy than everything 2..30 ms around it a frame must hold to count as an isolated click (10 dB). */
 const CLICK_MARGIN = 10;
 
 /**
