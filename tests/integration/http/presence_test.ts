@@ -105,6 +105,24 @@ Deno.test("POST /v1/classify says 'no instrument' when there is none", serverTes
       }
     });
 
+    await t.step(
+      "a real fire crackle is clicks; a ukulele's muted dead notes (among the corpus's most impulsive recordings) are not",
+      async () => {
+        const fire = await post(
+          classify,
+          await Deno.readFile(join(SHARED, "negatives/audio/antum/none/fire__fire_crackle.flac")),
+        );
+        assert.equal(fire.json.label, null, JSON.stringify(fire.json));
+        assert.equal((fire.json.instrument as { rule?: string }).rule, "clicks");
+        const dead = await post(
+          classify,
+          await Deno.readFile(join(corpus, "audio/estuary/ukulele/ukulele__13_dead_notes_down.flac")),
+        );
+        assert.equal(dead.status, 200, JSON.stringify(dead.json));
+        assert.equal((dead.json.instrument as { rule?: string }).rule, undefined, JSON.stringify(dead.json));
+      },
+    );
+
     // Icons the nested evaluation also held out (reports/presence/heldout.csv): emoji of other things say "no
     // instrument", emoji of instruments keep their label.
     await t.step("a cat and a pizza emoji say 'no instrument'; a guitar and a banjo emoji do not", async () => {
