@@ -68,8 +68,9 @@ export interface LinearProbe {
 /**
  * Card format this code reads. 2 (round 2 of issue 18) adds the audio feature `mains_hum`; 3
  * (round 5) the mains-hum rule, the probes and the features `music_margin_*` and
- * `instrument_best`; 4 (round 6) the click rule (`rules.audio.maxClickRatio`). The bump, and the constructor's check of every feature name, make a
- * card/code mismatch fail at start-up rather than on the first request.
+ * `instrument_best`; 4 (round 6) the click rule (`rules.audio.maxClickRatio`). The bump, and
+ * the constructor's check of every feature name, make a card/code mismatch fail at start-up
+ * rather than on the first request.
  */
 export const PRESENCE_FORMAT = "amodal-presence/4";
 
