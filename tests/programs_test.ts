@@ -14,7 +14,7 @@ const ALLOWED: readonly { program: RegExp; files: RegExp; why: string }[] = [
   {
     program: /^(python|PYTHON)$/,
     files:
-      /^(scripts\/(train|report|setup)\/|scripts\/embed\/extract_patches\.ts$|tests\/scripts\/(train|report|cli)\/)/,
+      /^(scripts\/(train|report|setup)\/|scripts\/embed\/extract_patches\.ts$|tests\/scripts\/(train|report|cli|presence)\/)/,
     why: "Python stages (and the ONNX graph surgery of the per-patch extraction, scripts/embed/patch_graph.py)",
   },
   { program: /^APT_GET$/, files: /^scripts\/setup\/main\.ts$/, why: "set-up installs the Python stages' packages" },

@@ -104,6 +104,7 @@ RULES = {
 # False "no instrument" allowed on inner held-out instrument items (the target is 2 %): with ~400 inner
 # instrument items, 1 % is the allowance whose one-sided 90 % upper bound stays under 2 %.
 TARGET_DEV = 0.01
+EVIDENCE_FORMAT = 7  # the evidence records this code reads: scripts/presence/extract.ts's RECORD_FORMAT
 TARGET = 0.02  # the target: false "no instrument" on held-out instrument items
 # Allowances the calibrated rule (an ablation, see calibrated_threshold) chooses from.
 ALLOWANCES = [0.005, 0.01, 0.015, 0.02, 0.025, 0.03]
@@ -474,6 +475,15 @@ def main():
     classes = class_groups()
     by_label = label_classes()
     rows = [json.loads(line) for line in open(args.evidence) if line.strip()]
+    manifest = json.load(open(os.path.join(REPO, "models", "manifest.json")))
+    # Records of an older format lack what the rules and features read (round 6: `clickRatio`), and the evidence's
+    # top_score came from the head of the joint model that scored it, which must be the deployed one.
+    old = {r.get("format") for r in rows} - {EVIDENCE_FORMAT}
+    stale = {r.get("jointVersion") for r in rows} - {manifest["version"]}
+    if old or stale:
+        sys.exit(f"{args.evidence} holds records of format(s) {sorted(map(str, old))} (this code reads "
+                 f"{EVIDENCE_FORMAT}) or scored by joint model(s) {sorted(map(str, stale))}, not the deployed "
+                 f"{manifest['version']}: run scripts/presence/extract.ts first (it re-extracts those)")
     for r in rows:
         r["positive"] = int(r["label"] != "none")
         r["features"] = features(r, classes, by_label)
@@ -481,12 +491,6 @@ def main():
         r["kind"] = ("generated" if r["source"] == "generated" else "icon" if r["source"].startswith("iconify:")
                      else "corpus" if r["positive"] else "negatives")
     ablation_features(rows, classes)
-    manifest = json.load(open(os.path.join(REPO, "models", "manifest.json")))
-    # The evidence's top_score came from the head of the joint model that scored it: it must be the deployed one.
-    stale = {r.get("jointVersion") for r in rows} - {manifest["version"]}
-    if stale:
-        sys.exit(f"{args.evidence} holds records scored by joint model(s) {sorted(map(str, stale))}, not the deployed "
-                 f"{manifest['version']}: run scripts/presence/extract.ts first (it re-extracts those)")
 
     card = {
         "format": "amodal-presence/4",
@@ -511,7 +515,7 @@ def main():
         m = rates(sub, present)
         m["foldThresholds"] = [round(t, 4) for t in thresholds]
         m["foldC"] = fold_c
-        m["byRule"] = {k: sum(1 for r in sub if r["rule"] == k) for k in {r["rule"] for r in sub if r["rule"]}}
+        m["byRule"] = {k: sum(1 for r in sub if r["rule"] == k) for k in sorted({r["rule"] for r in sub if r["rule"]})}
         m["byKind"] = {k: rates([r for r in sub if r["kind"] == k], present[[r["kind"] == k for r in sub]])
                        for k in sorted({r["kind"] for r in sub})}
         m["byNegativeCategory"] = by([r for r in sub if not r["positive"]], present[[not r["positive"] for r in sub]],
