@@ -72,7 +72,7 @@ const Instrument = z.object({
   score: z.number().openapi({ description: "Instrument-presence probability (0 when a hard rule decided)" }),
   threshold: z.number(),
   rule: z.string().optional().openapi({
-    description: "The hard rule that decided (too short, quiet, mains hum, tiny, plain)",
+    description: "The hard rule that decided (too short, quiet, mains hum, clicks, tiny, plain)",
   }),
 }).optional().openapi({
   description: "How strongly the input looks like any instrument at all, and the threshold below which it abstains",
