@@ -6,7 +6,7 @@ import { join } from "node:path";
 // Literal, pinned npm specifiers rather than deno.json imports: the browser is test-only, so the service's import
 // map (and serve.lock, all that `deno task start` installs) never carries it; deno.lock locks it.
 import chromium from "npm:@sparticuz/chromium@153.0.0";
-import puppeteer, { type ElementHandle } from "npm:puppeteer-core@25.16.0";
+import puppeteer, { type ElementHandle, type FileChooser } from "npm:puppeteer-core@25.16.0";
 import { REPO_ROOT } from "../../../lib/config.ts";
 import { serverTest, SHARED, startTestService } from "./_service.ts";
 import { buildWav, int16Bytes, sine } from "../../lib/media/_audio.ts";
@@ -47,10 +47,19 @@ Deno.test(
           document.getElementById("map-plot")!.replaceChildren();
         });
         if (how === "keyboard") {
-          // The drop zone opens the file chooser on Enter, as a keyboard user would reach it.
-          await page.focus("#drop");
-          const [chooser] = await Promise.all([page.waitForFileChooser(), page.keyboard.press("Enter")]);
-          await chooser.accept([path]);
+          // The drop zone opens the file chooser on Enter, as a keyboard user would reach it. Puppeteer turns on
+          // file-chooser interception with a CDP command of its own, which a loaded machine can deliver after the
+          // key: that dialog then opens unseen (a CI run under load timed out so). Interception stays on, so a
+          // second Enter is seen.
+          let chooser: FileChooser | undefined;
+          for (let attempt = 0; !chooser && attempt < 2; attempt++) {
+            await page.focus("#drop");
+            [chooser] = await Promise.all([
+              page.waitForFileChooser({ timeout: 10_000 }).catch(() => undefined),
+              page.keyboard.press("Enter"),
+            ]);
+          }
+          await chooser!.accept([path]);
         } else {
           const input = await page.$("#file") as ElementHandle<HTMLInputElement> | null;
           await input!.uploadFile(path);
