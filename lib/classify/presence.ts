@@ -263,6 +263,9 @@ export function presenceProbability(model: PresenceLogistic, features: Record<st
   return 1 / (1 + Math.exp(-z));
 }
 
+/** A hard rule's verdict: why there is no instrument, and which rule said so. */
+type Rule = { reason: AbstainReason; rule: string };
+
 /** The loaded presence stage. */
 export class Presence {
   /** The card it decides with. */
@@ -328,9 +331,13 @@ export class Presence {
   decide(evidence: PresenceEvidence, topScore: number): PresenceDecision {
     const model = this.card[evidence.modality];
     const threshold = model.threshold;
-    // Measured once: the rules and the features both read it.
-    const signal = evidence.modality === "audio" ? audioSignal(evidence.samples) : undefined;
-    const rule = this.#rule(evidence, signal);
+    let signal: AudioSignal | undefined, rule: Rule | undefined;
+    if (evidence.modality === "audio") {
+      signal = audioSignal(evidence.samples); // measured once: the rules and the features both read it
+      rule = this.#audioRule(evidence.samples.length / SAMPLE_RATE, signal);
+    } else {
+      rule = this.#imageRule(evidence);
+    }
     if (rule) return { present: false, score: 0, threshold, ...rule };
     const features = presenceFeatures(this.card.classes, evidence, topScore, model.probes, signal);
     const score = presenceProbability(model, features);
@@ -339,23 +346,16 @@ export class Presence {
       : { present: false, score, threshold, reason: "no instrument recognised" };
   }
 
-  #rule(evidence: PresenceEvidence, signal?: AudioSignal): { reason: AbstainReason; rule: string } | undefined {
-    if (evidence.modality === "audio") {
-      const { levelDbfs, mainsRatio, clickRatio } = signal ?? audioSignal(evidence.samples);
-      const { minSeconds, minLevelDbfs, maxMainsRatio, maxClickRatio } = this.card.rules.audio;
-      const seconds = evidence.samples.length / SAMPLE_RATE;
-      if (seconds < minSeconds) return { reason: "silence", rule: `shorter than ${minSeconds} s` };
-      if (levelDbfs < minLevelDbfs) {
-        return { reason: "silence", rule: `level below ${minLevelDbfs} dBFS` };
-      }
-      if (mainsRatio >= maxMainsRatio) {
-        return { reason: "no instrument recognised", rule: "mains hum" };
-      }
-      if (clickRatio >= maxClickRatio) {
-        return { reason: "no instrument recognised", rule: "clicks" };
-      }
-      return undefined;
-    }
+  #audioRule(seconds: number, signal: AudioSignal): Rule | undefined {
+    const { minSeconds, minLevelDbfs, maxMainsRatio, maxClickRatio } = this.card.rules.audio;
+    if (seconds < minSeconds) return { reason: "silence", rule: `shorter than ${minSeconds} s` };
+    if (signal.levelDbfs < minLevelDbfs) return { reason: "silence", rule: `level below ${minLevelDbfs} dBFS` };
+    if (signal.mainsRatio >= maxMainsRatio) return { reason: "no instrument recognised", rule: "mains hum" };
+    if (signal.clickRatio >= maxClickRatio) return { reason: "no instrument recognised", rule: "clicks" };
+    return undefined;
+  }
+
+  #imageRule(evidence: ImageEvidence): Rule | undefined {
     const { minSide, minPixelStd } = this.card.rules.image;
     if (Math.min(evidence.width, evidence.height) < minSide) {
       return { reason: "no instrument recognised", rule: `smaller than ${minSide} px` };
