@@ -5,8 +5,10 @@
  * Steps: cut clips from corpus recordings; render the npm GM soundfonts with
  * spessasynth; render the shared WebAudioFont banks with a sampler; (opt-in
  * `--with-debian`: the Debian soundfonts and Hydrogen kits); list corpus
- * photos; render allowlisted icon drawings; assign splits; write the manifest,
- * `build.json` and (full build) the counts in docs/data.md. Every unit of
+ * photos; render allowlisted icon drawings; assign splits; write the manifest;
+ * write the no-instrument set as its own split (`negatives.jsonl`,
+ * `scripts/data/negatives.ts`); write `build.json` and (full build) the
+ * counts in docs/data.md. Every unit of
  * work leaves a record in `data/.units/`, so a re-run skips finished work;
  * the manifest is rebuilt from the records, deterministically for a seed.
  *
@@ -19,6 +21,7 @@
  */
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { loadConfig } from "../../lib/config.ts";
 import { type Label, LABELS } from "../../lib/labels.ts";
 import { formatManifest, type ManifestItem } from "../dataset/manifest.ts";
 import { datasetRoots, REPO_ROOT } from "../dataset/paths.ts";
@@ -32,6 +35,7 @@ import { renderDrawings, writeContactSheet } from "./drawings.ts";
 import { checkDebianExtras } from "./requirements.ts";
 import { createProgress } from "./progress.ts";
 import { updateDataCard } from "./data_card.ts";
+import { buildNegatives, formatNegatives, type NegativeRow } from "./negatives.ts";
 
 /** Options of {@link buildDataset}. */
 export interface BuildOptions {
@@ -49,6 +53,8 @@ export interface BuildOptions {
   withDebian?: boolean;
   /** WebAudioFont preset folder. @default `<AMODAL_SHARED_DIR>/soundbanks/webaudiofont` */
   webAudioFontDir?: string;
+  /** Real recordings and photos with no instrument. @default `<AMODAL_SHARED_DIR>/negatives` */
+  negativesDir?: string;
 }
 
 /** What {@link buildDataset} produced. */
@@ -59,6 +65,8 @@ export interface BuildResult {
   missingDrawings: string[];
   /** Sound-bank presets skipped because they did not parse or decode. */
   skipped: Skipped[];
+  /** The no-instrument set (`negatives.jsonl`), its own split: no instrument model sees it. */
+  negatives: NegativeRow[];
 }
 
 const SMALL_LABELS: readonly Label[] = ["cello", "drums", "guitar"];
@@ -128,6 +136,9 @@ export async function buildDataset(options: BuildOptions = {}): Promise<BuildRes
     if (ids.has(c.id)) throw new Error(`Duplicate dataset item id: ${c.id}`);
     ids.add(c.id);
   }
+  const negatives = await buildNegatives(ctx, options.negativesDir ?? join(loadConfig().sharedDir, "negatives"));
+  await Deno.writeTextFile(join(ctx.dataDir, "negatives.jsonl"), formatNegatives(negatives));
+
   const decisions = assignSplits(candidates, { seed: ctx.seed });
   const items: ManifestItem[] = candidates.map(({ heldout: _heldout, ...c }) => ({ ...c, ...decisions.get(c.id)! }));
   const manifestPath = join(ctx.dataDir, "manifest.jsonl");
@@ -141,6 +152,7 @@ export async function buildDataset(options: BuildOptions = {}): Promise<BuildRes
         small,
         withDebian,
         items: items.length,
+        negatives: negatives.length,
         seconds: Math.round(seconds),
         missingDrawings: drawings.missing,
         skipped: rendered.skipped,
@@ -150,7 +162,7 @@ export async function buildDataset(options: BuildOptions = {}): Promise<BuildRes
     ) +
       "\n",
   );
-  return { items, manifestPath, seconds, missingDrawings: drawings.missing, skipped: rendered.skipped };
+  return { items, manifestPath, seconds, missingDrawings: drawings.missing, skipped: rendered.skipped, negatives };
 }
 
 if (import.meta.main) {
@@ -179,6 +191,7 @@ if (import.meta.main) {
     }
     console.log(`Wrote ${result.items.length} items to ${result.manifestPath} in ${result.seconds.toFixed(0)} s`);
     for (const [key, n] of [...bySplit].sort()) console.log(`  ${key}: ${n}`);
+    console.log(`Wrote the no-instrument set (split "negative"): ${result.negatives.length} items`);
     if (result.missingDrawings.length > 0) {
       console.log(`Allowlisted icons not in their sets: ${result.missingDrawings.join(", ")}`);
     }
@@ -186,7 +199,7 @@ if (import.meta.main) {
       console.log(`Skipped sound-bank presets (did not parse or decode): ${result.skipped.length}`);
     }
     if (!values.small && !values.out && !values["no-card"]) {
-      await updateDataCard(join(REPO_ROOT, "docs/data.md"), result.items, result.skipped);
+      await updateDataCard(join(REPO_ROOT, "docs/data.md"), result.items, result.skipped, result.negatives);
       console.log("Updated the counts in docs/data.md");
     }
   } catch (error) {

@@ -45,17 +45,30 @@ export async function writeClip(path: string, samples: Float32Array): Promise<vo
 /**
  * Runs `produce` for a unit unless a completion record exists; the record
  * (the unit's candidates as JSON) is written only after all its files, so an
- * interrupted build redoes exactly the unfinished units.
+ * interrupted build redoes exactly the unfinished units. The records are
+ * manifest candidates, or another stage's rows (the negative set's).
  */
-export async function cachedUnit(
+export function cachedUnit(
   ctx: BuildContext,
   stage: string,
   unitKey: string,
   produce: () => Promise<Candidate[]>,
-): Promise<Candidate[]> {
+): Promise<Candidate[]>;
+export function cachedUnit<T>(
+  ctx: BuildContext,
+  stage: string,
+  unitKey: string,
+  produce: () => Promise<T[]>,
+): Promise<T[]>;
+export async function cachedUnit<T>(
+  ctx: BuildContext,
+  stage: string,
+  unitKey: string,
+  produce: () => Promise<T[]>,
+): Promise<T[]> {
   const record = join(ctx.dataDir, ".units", stage, `${safeName(unitKey)}.json`);
   try {
-    return JSON.parse(await Deno.readTextFile(record)) as Candidate[];
+    return JSON.parse(await Deno.readTextFile(record)) as T[];
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }

@@ -44,7 +44,7 @@ const LOADERS: Record<string, () => Promise<{ default: unknown }>> = {
   "streamline-freehand": () =>
     import("npm:@iconify-json/streamline-freehand@1.2.1/icons.json", { with: { type: "json" } }),
   "twemoji": () => import("npm:@iconify-json/twemoji@1.2.5/icons.json", { with: { type: "json" } }),
-  // The presence stage's own sets (scripts/presence/extra_icons.ts).
+  // The presence stage's own sets (scripts/dataset/presence_icon_sets.ts).
   "fluent": () => import("npm:@iconify-json/fluent@1.2.60/icons.json", { with: { type: "json" } }),
   "hugeicons": () => import("npm:@iconify-json/hugeicons@1.2.35/icons.json", { with: { type: "json" } }),
   "la": () => import("npm:@iconify-json/la@1.2.1/icons.json", { with: { type: "json" } }),
@@ -85,7 +85,7 @@ export function iconSvg(set: IconifyJson, name: string): string | null {
 /**
  * Loads one pinned icon set.
  *
- * @param prefix An Iconify prefix of {@linkcode ICON_SETS} or of the presence stage's own sets (`scripts/presence/extra_icons.ts`).
+ * @param prefix An Iconify prefix of {@linkcode ICON_SETS} or of the presence stage's own sets (`scripts/dataset/presence_icon_sets.ts`).
  * @returns The set's JSON.
  * @throws {RangeError} For a prefix with no pinned loader.
  */

@@ -1,7 +1,7 @@
 /**
  * Presence evidence: runs instrument items (a stratified sample of `../shared/corpus` and the
- * dataset's instrument drawings) and no-instrument items (`../shared/negatives`, generated
- * negatives, non-instrument icons) through the service's own code path (lib/media decoders ->
+ * dataset's instrument drawings) and the no-instrument set (`scripts/data/negative_set.ts`: generated negatives,
+ * `../shared/negatives`, non-instrument icons) through the service's own code path (lib/media decoders ->
  * lib/encoders with their class scores -> the served translator and forest) and writes, per item,
  * what the presence stage sees: pooled encoder scores, signal level, length, image size and
  * flatness, the forest's top score, with source, group and category.
@@ -25,9 +25,10 @@ import { encodeFile } from "../../lib/pipeline.ts";
 import { audioSignal, pixelStd } from "../../lib/classify/presence_signal.ts";
 import { DRAWING_ALLOWLIST, ICON_SETS } from "../dataset/drawing_allowlist.ts";
 import { type IconifyJson, iconSvg, loadIconSet, renderPng } from "../data/drawings.ts";
+import { readCsv } from "../shared/csv.ts";
 import { createRandom } from "../shared/random.ts";
-import { PRESENCE_ICON_SETS } from "./extra_icons.ts";
-import { generatedAudio, generatedImages } from "./generated.ts";
+import { PRESENCE_ICON_SETS } from "../dataset/presence_icon_sets.ts";
+import { negativeSet } from "../data/negative_set.ts";
 
 /** One item to extract. */
 interface Item {
@@ -40,215 +41,6 @@ interface Item {
   category: string;
   bytes: () => Promise<Uint8Array>;
 }
-
-/**
- * Non-instrument icons: everyday objects, animals, food, vehicles, places (no bells, horns, whistles,
- * microphones, headphones, speakers or radios, which are musical or sound-related). Names are Iconify
- * names across the sets (emoji sets use emoji names, e.g. `red-apple`; others `apple`); a set that
- * lacks a name skips it.
- */
-const OBJECT_ICONS = [
-  "cat",
-  "dog",
-  "pizza",
-  "house",
-  "home",
-  "automobile",
-  "car",
-  "deciduous-tree",
-  "tree",
-  "red-apple",
-  "apple",
-  "soccer-ball",
-  "sun",
-  "rocket",
-  "bicycle",
-  "bike",
-  "laptop",
-  "mobile-phone",
-  "cellphone",
-  "smartphone",
-  "books",
-  "book",
-  "hamburger",
-  "umbrella",
-  "camera",
-  "airplane",
-  "plane",
-  "fish",
-  "bird",
-  "key",
-  "light-bulb",
-  "lightbulb",
-  "hammer",
-  "scissors",
-  "teddy-bear",
-  "t-shirt",
-  "shirt",
-  "chair",
-  "alarm-clock",
-  "clock",
-  "rose",
-  "flower",
-  "cloud",
-  "star",
-  "shopping-cart",
-  "cart",
-  "bus",
-  "train",
-  "pencil",
-  "envelope",
-  "mail",
-  "tent",
-  "cake",
-  "birthday-cake",
-  "coffee",
-  "hot-beverage",
-  "globe",
-  "cat-face",
-  "dog-face",
-  "horse",
-  "cow",
-  "pig",
-  "mouse",
-  "rabbit",
-  "bear",
-  "lion",
-  "tiger",
-  "elephant",
-  "monkey",
-  "frog",
-  "turtle",
-  "snake",
-  "spider",
-  "butterfly",
-  "bee",
-  "honeybee",
-  "ant",
-  "snail",
-  "banana",
-  "grapes",
-  "watermelon",
-  "strawberry",
-  "cherries",
-  "carrot",
-  "bread",
-  "cheese",
-  "egg",
-  "cookie",
-  "doughnut",
-  "ice-cream",
-  "taxi",
-  "ship",
-  "sailboat",
-  "anchor",
-  "truck",
-  "tractor",
-  "motorcycle",
-  "fire-engine",
-  "ambulance",
-  "wrench",
-  "axe",
-  "lock",
-  "gear",
-  "magnet",
-  "bomb",
-  "gift",
-  "balloon",
-  "crown",
-  "ring",
-  "gem-stone",
-  "glasses",
-  "eyeglasses",
-  "hat",
-  "shoe",
-  "sock",
-  "dress",
-  "scarf",
-  "backpack",
-  "handbag",
-  "wallet",
-  "coin",
-  "money-bag",
-  "calendar",
-  "clipboard",
-  "pushpin",
-  "paperclip",
-  "ruler",
-  "trash",
-  "wastebasket",
-  "bed",
-  "bathtub",
-  "toilet",
-  "door",
-  "window",
-  "couch-and-lamp",
-  "lamp",
-  "candle",
-  "fire",
-  "snowflake",
-  "umbrella-with-rain-drops",
-  "rainbow",
-  "mountain",
-  "volcano",
-  "moon",
-  "earth",
-  "leaf",
-  "cactus",
-  "palm-tree",
-  "mushroom",
-  "shield",
-  "sword",
-  "bow-and-arrow",
-  "flag",
-  "trophy",
-  "medal",
-  "baseball",
-  "basketball",
-  "football",
-  "tennis",
-  "bowling",
-  "puzzle",
-  "robot",
-  "alien",
-  "ghost",
-  "skull",
-  "heart",
-  "smile",
-  "face",
-  "grinning-face",
-  "thumbs-up",
-  "hand",
-  "eye",
-  "tooth",
-  "pill",
-  "syringe",
-  "microscope",
-  "telescope",
-  "satellite",
-  "computer",
-  "keyboard",
-  "printer",
-  "battery",
-  "plug",
-  "television",
-  "tv",
-  "watch",
-  "hourglass",
-  "thermometer",
-  "map",
-  "compass",
-  "bridge",
-  "castle",
-  "factory",
-  "hospital",
-  "school",
-  "church",
-  "stadium",
-  "fountain",
-];
-/** Icons per set, drawn by a seeded shuffle of the names the set has: categories spread over sets. */
-const ICONS_PER_SET = 28;
 
 /**
  * Version of an evidence record. 2: adds the encoder embedding pooled by mean (`embedding`, and
@@ -287,19 +79,9 @@ function whiteFraction(pixels: Uint8Array): number {
 
 const fileBytes = (path: string) => () => Deno.readFile(path);
 
-function readManifest(path: string): Record<string, string>[] {
-  const [head, ...lines] = Deno.readTextFileSync(path).trim().split("\n");
-  const columns = head!.split(",");
-  return lines.map((line) => {
-    // Quoted fields (licences with commas) are kept whole.
-    const cells = line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, "").replace(/^"|"$/g, ""));
-    return Object.fromEntries(columns.map((c, i) => [c, cells[i] ?? ""]));
-  });
-}
-
 /** Up to `n` corpus items of a modality, round-robin over (source, label) so every group is drawn. */
 function corpusSample(shared: string, modality: string, n: number): Item[] {
-  const rows = readManifest(join(shared, "corpus/manifest.csv")).filter((r) => r.modality === modality);
+  const rows = readCsv(join(shared, "corpus/manifest.csv")).filter((r) => r.modality === modality);
   const random = createRandom(`presence:corpus:${modality}`);
   const buckets = new Map<string, Record<string, string>[]>();
   for (const row of random.shuffle(rows)) {
@@ -322,58 +104,35 @@ function corpusSample(shared: string, modality: string, n: number): Item[] {
   }));
 }
 
-function negatives(shared: string): Item[] {
-  return readManifest(join(shared, "negatives/manifest.csv")).map((r) => ({
-    id: `negatives/${r.path}`,
-    modality: r.modality as Item["modality"],
-    label: "none",
-    source: r.source!,
-    group: r.group!,
-    category: r.category!,
-    bytes: fileBytes(join(shared, "negatives", r.path!)),
-  }));
-}
-
-async function icons(): Promise<Item[]> {
+/** The instrument drawings: the dataset's (without them "a drawing" would mean "no instrument") and the presence
+ * stage's own sets' (which the joint model never saw). */
+async function drawings(): Promise<Item[]> {
   const items: Item[] = [];
   const sets = new Map<string, IconifyJson>();
-  const set = async (prefix: string) => {
+  const add = async (prefix: string, name: string, label: string) => {
     if (!sets.has(prefix)) sets.set(prefix, await loadIconSet(prefix));
-    return sets.get(prefix)!;
-  };
-  const add = async (prefix: string, name: string, label: string, category: string) => {
-    const svg = iconSvg(await set(prefix), name);
+    const svg = iconSvg(sets.get(prefix)!, name);
     if (!svg) return;
     items.push({
       id: `icon/${prefix}/${name}`,
       modality: "image",
       label,
       source: `iconify:${prefix}`,
-      // One group per icon set: a set's style is what a split must not share.
+      // One group per icon set, as the non-instrument icons (scripts/data/negative_set.ts).
       group: `icon-${prefix}`,
-      category,
+      category: label,
       bytes: () => renderPng(svg),
     });
   };
-  const iconSets = [...ICON_SETS.map((s) => ({ ...s, objectSuffix: "" })), ...PRESENCE_ICON_SETS];
-  for (const { prefix, objectSuffix } of iconSets) {
-    const iconSet = await set(prefix);
-    const have = OBJECT_ICONS.map((name) => name + objectSuffix).filter((name) => iconSvg(iconSet, name));
-    for (const name of createRandom(`presence:icons:${prefix}`).shuffle(have).slice(0, ICONS_PER_SET)) {
-      await add(prefix, name, "none", "icon");
-    }
-  }
-  // The dataset's instrument drawings are instruments too: without them, "a drawing" would mean "no instrument".
   for (const [label, ids] of Object.entries(DRAWING_ALLOWLIST)) {
     for (const id of ids) {
       const [prefix, name] = id.split(":") as [string, string];
-      if (ICON_SETS.some((s) => s.prefix === prefix)) await add(prefix, name, label, label);
+      if (ICON_SETS.some((s) => s.prefix === prefix)) await add(prefix, name, label);
     }
   }
-  // And the presence stage's own sets' drawings, which the joint model never saw.
   for (const { prefix, drawings } of PRESENCE_ICON_SETS) {
     for (const [label, names] of Object.entries(drawings)) {
-      for (const name of names) await add(prefix, name, label, label);
+      for (const name of names) await add(prefix, name, label);
     }
   }
   return items;
@@ -402,10 +161,12 @@ async function main() {
   } catch { /* first run */ }
 
   const items: Item[] = [
-    ...generatedAudio().map((g) => ({ ...g, label: "none", source: "generated" })),
-    ...generatedImages().map((g) => ({ ...g, label: "none", source: "generated" })),
-    ...negatives(shared),
-    ...await icons(),
+    // Provenance stays with the dataset's copy of the set (data/negatives.jsonl); the evidence keeps the id.
+    ...(await negativeSet(join(shared, "negatives"))).map(({ origin: _o, license: _l, sharedPath: _p, ...item }) => ({
+      ...item,
+      label: "none",
+    })),
+    ...await drawings(),
     ...corpusSample(shared, "audio", Number(args.values.audio ?? 500)),
     ...corpusSample(shared, "image", Number(args.values.images ?? 500)),
   ];

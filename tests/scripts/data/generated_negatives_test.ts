@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { generatedAudio } from "../../../scripts/presence/generated.ts";
+import { generatedAudio } from "../../../scripts/data/generated_negatives.ts";
 import { decodeWav } from "../../../lib/media/wav.ts";
 import { clickRatio, mainsHumRatio, signalLevelDbfs } from "../../../lib/classify/presence_signal.ts";
 

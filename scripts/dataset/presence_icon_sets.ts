@@ -14,7 +14,7 @@
  * @module
  */
 import type { Label } from "../../lib/labels.ts";
-import type { IconSet } from "../dataset/drawing_allowlist.ts";
+import type { IconSet } from "./drawing_allowlist.ts";
 
 /** An icon set of the presence stage, its reviewed instrument drawings and how its object icons are named. */
 export interface PresenceIconSet extends IconSet {

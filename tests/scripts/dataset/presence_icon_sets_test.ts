@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { iconSvg, loadIconSet } from "../../../scripts/data/drawings.ts";
 import { ICON_SETS } from "../../../scripts/dataset/drawing_allowlist.ts";
-import { PRESENCE_ICON_SETS } from "../../../scripts/presence/extra_icons.ts";
+import { PRESENCE_ICON_SETS } from "../../../scripts/dataset/presence_icon_sets.ts";
 import { LABELS } from "../../../lib/labels.ts";
 
 Deno.test("PRESENCE_ICON_SETS: every drawing exists, under a known label, in a set the dataset does not use", async () => {
