@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { encodeWav } from "../../../lib/media/encode_wav.ts";
 import { encodeImage } from "../../lib/media/_images.ts";
 import { iconSvg, loadIconSet, renderPng } from "../../../scripts/data/drawings.ts";
+import { makeVideo } from "../../lib/media/_videos.ts";
 import { post, serverTest, SHARED, startTestService } from "./_service.ts";
 
 const RATE = 16000;
@@ -136,6 +137,41 @@ Deno.test("POST /v1/classify says 'no instrument' when there is none", serverTes
         assert.equal(res.json.label, name, `${prefix}:${name}: ${JSON.stringify(res.json)}`);
       }
     });
+
+    await t.step("a batch answers each item by the same rule", async () => {
+      const form = new FormData();
+      const parts: [string, Uint8Array<ArrayBuffer>][] = [
+        ["silence.wav", encodeWav(new Float32Array(RATE), RATE)],
+        ["violin.jpg", await Deno.readFile(first("images/gpiosenka/violin"))],
+        ["white.png", await rgb(320, 240, () => 255)],
+      ];
+      for (const [name, bytes] of parts) form.append("file", new Blob([bytes]), name);
+      const res = await fetch(`${service.url}/v1/batch`, { method: "POST", body: form });
+      assert.equal(res.status, 200);
+      const items = (await res.json()).items as { status: number; result: Record<string, unknown> }[];
+      assert.deepEqual(
+        items.map((i) => [i.status, i.result.label, i.result.reason]),
+        [[200, null, "silence"], [200, "violin", undefined], [200, null, "no instrument recognised"]],
+      );
+    });
+
+    await t.step(
+      "a video of a white frame and silence says 'no instrument', each modality with its reason",
+      async () => {
+        const video = await makeVideo(await rgb(320, 240, () => 255), encodeWav(new Float32Array(2 * RATE), RATE));
+        const res = await post(classify, video);
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        assert.equal(res.json.modality, "video");
+        assert.equal(res.json.label, null);
+        // Silent sound and a blank picture: not all silent, so the fused reason is the general one.
+        assert.equal(res.json.reason, "no instrument recognised");
+        const modalities = res.json.modalities as Record<string, { label: string | null; reason?: string }>;
+        assert.deepEqual(
+          [modalities.audio?.label, modalities.audio?.reason, modalities.image?.label, modalities.image?.reason],
+          [null, "silence", null, "no instrument recognised"],
+        );
+      },
+    );
 
     await t.step("/v1/embed still embeds silence", async () => {
       const res = await post(`${service.url}/v1/embed`, encodeWav(new Float32Array(RATE), RATE));
