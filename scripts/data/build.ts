@@ -8,9 +8,9 @@
  * photos; render allowlisted icon drawings; assign splits; write the manifest;
  * write the no-instrument set as its own split (`negatives.jsonl`,
  * `scripts/data/negatives.ts`); write `build.json` and (full build) the
- * counts in docs/data.md. Every unit of
- * work leaves a record in `data/.units/`, so a re-run skips finished work;
- * the manifest is rebuilt from the records, deterministically for a seed.
+ * counts in docs/data.md. Every unit of work leaves a record in
+ * `data/.units/`, so a re-run skips finished work; the manifest is rebuilt
+ * from the records, deterministically for a seed.
  *
  * Nothing outside Deno and npm runs, and nothing installed on the machine
  * changes the default build: same seed, same manifest, on any machine.
@@ -136,13 +136,12 @@ export async function buildDataset(options: BuildOptions = {}): Promise<BuildRes
     if (ids.has(c.id)) throw new Error(`Duplicate dataset item id: ${c.id}`);
     ids.add(c.id);
   }
-  const negatives = await buildNegatives(ctx, options.negativesDir ?? join(loadConfig().sharedDir, "negatives"));
-  await Deno.writeTextFile(join(ctx.dataDir, "negatives.jsonl"), formatNegatives(negatives));
-
   const decisions = assignSplits(candidates, { seed: ctx.seed });
   const items: ManifestItem[] = candidates.map(({ heldout: _heldout, ...c }) => ({ ...c, ...decisions.get(c.id)! }));
   const manifestPath = join(ctx.dataDir, "manifest.jsonl");
   await Deno.writeTextFile(manifestPath, formatManifest(items));
+  const negatives = await buildNegatives(ctx, options.negativesDir ?? join(loadConfig().sharedDir, "negatives"));
+  await Deno.writeTextFile(join(ctx.dataDir, "negatives.jsonl"), formatNegatives(negatives));
   const seconds = (performance.now() - started) / 1000;
   await Deno.writeTextFile(
     join(ctx.dataDir, "build.json"),
