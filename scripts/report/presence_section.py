@@ -77,7 +77,7 @@ def splice(report, lines):
         n = 1 + max([int(x[3:].split(".")[0]) for x in L if x[:3] == "## " and x[3:4].isdigit()], default=0)
         return "\n".join(L + [f"## {n}. {title}"] + lines[1:])
     end = next((i for i in range(at + 1, len(L)) if L[i].startswith("## ")), len(L))
-    return "\n".join(L[:at] + [L[at]] + lines[1:] + L[end:])
+    return "\n".join(L[:at + 1] + lines[1:] + L[end:])  # the heading keeps its number
 
 
 def main():
